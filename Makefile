@@ -1,0 +1,41 @@
+# Everyday tasks. `make run` and `make test` are the README's two commands.
+LANGUAGES := de fr ar fa tr ru uk ka hy ro sq sr mk
+PY := .venv/bin/python
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: setup run train test test-unit lint messages clean
+
+setup:  ## create or update .venv and .venv-rasa from the lock files
+	@bash scripts/setup.sh
+
+run: setup  ## migrate, train if needed, start Rasa + actions + bot (terminal chat without a token)
+	@$(PY) -m core.run
+
+train: setup  ## train the Rasa model if the training data changed
+	@$(PY) -m core.train
+
+test:  ## the whole suite: unit, storage (SQLite + PostgreSQL), deployment files, end to end
+	@bash scripts/test.sh
+
+test-unit: setup
+	@$(PY) -m pytest tests/unit
+
+lint: setup
+	@$(PY) -m ruff check .
+	@$(PY) -m ruff format --check .
+	@$(PY) -m mypy bot actions storage core
+	@.venv/bin/hadolint Dockerfile
+
+messages: setup  ## extract source strings and update every language's catalog
+	@$(PY) -m babel.messages.frontend extract -F babel.cfg -k _ -k gettext_noop -k reply:3 \
+		--no-location --sort-output -w 100 -o bot/locale/messages.pot .
+	@for lang in $(LANGUAGES); do \
+		if [ -f bot/locale/$$lang/LC_MESSAGES/messages.po ]; then \
+			$(PY) -m babel.messages.frontend update -i bot/locale/messages.pot -d bot/locale -l $$lang -w 100 --no-fuzzy-matching; \
+		else \
+			$(PY) -m babel.messages.frontend init -i bot/locale/messages.pot -d bot/locale -l $$lang -w 100; \
+		fi; \
+	done
+
+clean:
+	rm -rf data models .pytest_cache test-output

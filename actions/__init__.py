@@ -1,0 +1,1 @@
+"""Rasa custom actions for the intake dialogue (served by rasa-sdk)."""

@@ -1,0 +1,1 @@
+"""The Telegram side of the intake assistant: updates in, rendered replies out."""

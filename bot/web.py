@@ -1,0 +1,43 @@
+"""The bot process's web app: health check and the Telegram webhook, on the bot's event loop."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from telegram import Update
+from telegram.ext import Application
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram"
+
+
+def build_web_app(application: Application | None, webhook_secret: str | None = None) -> Starlette:  # type: ignore[type-arg]
+    async def healthz(request: Request) -> JSONResponse:
+        running = application is None or application.running
+        return JSONResponse({"status": "ok" if running else "starting"}, status_code=200 if running else 503)
+
+    async def telegram_webhook(request: Request) -> Response:
+        if application is None:
+            return Response(status_code=404)
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not webhook_secret or not hmac.compare_digest(given, webhook_secret):
+            return Response(status_code=403)
+        try:
+            update = Update.de_json(await request.json(), application.bot)
+        except ValueError:
+            return Response(status_code=400)
+        await application.update_queue.put(update)
+        return Response(status_code=200)
+
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route(WEBHOOK_PATH, telegram_webhook, methods=["POST"]),
+        ]
+    )

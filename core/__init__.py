@@ -1,0 +1,1 @@
+"""Shared configuration and process management for the intake assistant."""

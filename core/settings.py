@@ -1,0 +1,94 @@
+"""The one place that reads configuration from the environment."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    """An operator error: the message is one line that says what to do."""
+
+
+class Settings(BaseSettings):
+    """Every setting has a safe local default, so the project runs with no configuration."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    app_env: Literal["local", "production"] = Field("local", alias="APP_ENV")
+    data_dir: Path = Field(PROJECT_ROOT / "data", alias="DATA_DIR")
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+
+    # Telegram
+    telegram_bot_token: str | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_base_url: str = Field("https://api.telegram.org/bot", alias="TELEGRAM_BASE_URL")
+    telegram_base_file_url: str = Field("https://api.telegram.org/file/bot", alias="TELEGRAM_BASE_FILE_URL")
+    telegram_mode: Literal["polling", "webhook"] = Field("polling", alias="TELEGRAM_MODE")
+    webhook_url: str | None = Field(None, alias="WEBHOOK_URL")
+    webhook_secret: str | None = Field(None, alias="WEBHOOK_SECRET")
+    webhook_listen: str = Field("0.0.0.0", alias="WEBHOOK_LISTEN")  # noqa: S104 - container port
+    webhook_port: int = Field(8443, alias="WEBHOOK_PORT")
+
+    # Rasa and the action server
+    rasa_url: str = Field("http://127.0.0.1:5005", alias="RASA_URL")
+    rasa_timeout_s: float = Field(30.0, alias="RASA_TIMEOUT_S")
+    action_server_host: str = Field("127.0.0.1", alias="ACTION_SERVER_HOST")
+    action_server_port: int = Field(5055, alias="ACTION_SERVER_PORT")
+    action_endpoint_url: str = Field("http://127.0.0.1:5055/webhook", alias="ACTION_ENDPOINT_URL")
+    tracker_store_url: str | None = Field(None, alias="TRACKER_STORE_URL")
+    lock_store_url: str | None = Field(None, alias="LOCK_STORE_URL")
+    bot_health_port: int = Field(8081, alias="BOT_HEALTH_PORT")
+
+    # Storage and privacy
+    database_url: str | None = Field(None, alias="DATABASE_URL")
+    id_hash_key: str | None = Field(None, alias="ID_HASH_KEY")
+    consent_version: str = Field("2026-11-v1", alias="CONSENT_VERSION")
+    counselling_contact: str = Field(
+        "Rückkehrberatung / return counselling office", alias="COUNSELLING_CONTACT"
+    )
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'intake.db'}"
+
+    @property
+    def effective_tracker_store_url(self) -> str:
+        return self.tracker_store_url or f"sqlite:///{self.data_dir / 'rasa-tracker.db'}"
+
+    @property
+    def model_dir(self) -> Path:
+        return PROJECT_ROOT / "models"
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+    def hash_key(self) -> bytes:
+        """The HMAC key for pseudonymous participant ids.
+
+        In production it must be configured; locally it is generated once and kept in the data folder.
+        """
+        if self.id_hash_key:
+            return self.id_hash_key.encode()
+        if self.app_env == "production":
+            raise ConfigurationError(
+                "ID_HASH_KEY is not set: set it to a long random secret (python -c 'import secrets;"
+                " print(secrets.token_urlsafe(48))')."
+            )
+        key_file = self.ensure_data_dir() / "id-hash.key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip().encode()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,127 @@
+"""End to end through every real process: Telegram stand-in -> bot -> Rasa -> action server -> database."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from bot.conversation import MSG_UNSUPPORTED_INPUT
+from bot.i18n import translate
+from core.languages import CHAT_LANGUAGES, native_name
+from core.settings import PROJECT_ROOT
+from storage.hashing import subject_hash
+from storage.models import Participant, Profile
+from tests.support.stack import Stack
+from tests.support.telegram_standin import callback_update, sticker_update, text_update
+
+pytestmark = pytest.mark.integration
+
+
+@cache
+def domain_text(response: str) -> str:
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    return str(domain["responses"][response][0]["custom"]["text"])
+
+
+def buttons(message: dict[str, Any]) -> dict[str, str]:
+    """Button text -> callback_data of a sent message."""
+    markup = message.get("reply_markup") or {}
+    return {b["text"]: b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row}
+
+
+def send_and_wait(stack: Stack, update: dict[str, Any], chat_id: int, count: int = 1) -> list[dict[str, Any]]:
+    mark = stack.standin.mark()
+    stack.standin.push_update(update)
+    calls = stack.standin.wait_for_calls("sendMessage", count=count, chat_id=chat_id, since=mark, timeout=60)
+    return [call.params for call in calls]
+
+
+def start_in(stack: Stack, user_id: int, language: str) -> dict[str, Any]:
+    """/start, tap the language's button; returns the consent question."""
+    [welcome] = send_and_wait(stack, text_update(user_id, "/start"), user_id)
+    choice = buttons(welcome)[native_name(language)]
+    [consent] = send_and_wait(stack, callback_update(user_id, choice, message_id=1), user_id)
+    return consent
+
+
+def test_start_offers_languages_and_answers_in_german(stack: Stack) -> None:
+    user_id = 5100001
+    [welcome] = send_and_wait(stack, text_update(user_id, "/start"), user_id)
+
+    offered = buttons(welcome)
+    assert list(offered) == [native_name(code) for code in CHAT_LANGUAGES]
+    assert {"Deutsch", "English", "العربية", "ქართული", "Հայերեն"} <= set(offered)
+    assert all(len(data.encode()) <= 64 for data in offered.values())
+    assert welcome["text"] == domain_text("utter_welcome")  # no client language: English
+
+    [consent] = send_and_wait(stack, callback_update(user_id, offered["Deutsch"], message_id=1), user_id)
+
+    english = domain_text("utter_ask_consent")
+    assert consent["text"] == translate("de", english) != english
+    assert set(buttons(consent)) == {
+        translate("de", "Yes, I agree"),
+        translate("de", "No, thanks"),
+        translate("de", "More information"),
+    }
+    assert stack.standin.wait_for_calls("answerCallbackQuery", timeout=10)
+    assert stack.standin.violations == []
+
+
+def test_client_language_is_used_before_a_choice(stack: Stack) -> None:
+    user_id = 5100002
+    [welcome] = send_and_wait(stack, text_update(user_id, "/start", language_code="tr"), user_id)
+    assert welcome["text"] == translate("tr", domain_text("utter_welcome")) != domain_text("utter_welcome")
+
+
+def test_consent_creates_pseudonymous_participant_and_draft(stack: Stack) -> None:
+    user_id = 5100003
+    consent = start_in(stack, user_id, "ka")
+    [thanks] = send_and_wait(
+        stack, callback_update(user_id, buttons(consent)[translate("ka", "Yes, I agree")]), user_id
+    )
+    assert thanks["text"] == translate("ka", domain_text("utter_consent_thanks"))
+
+    expected_hash = subject_hash(user_id, stack.settings.hash_key())
+    with stack.session() as session:
+        participant = session.scalars(
+            select(Participant).where(Participant.subject_hash == expected_hash)
+        ).one()
+        assert participant.consent_version == stack.settings.consent_version
+        assert participant.consent_language == "ka"
+        assert participant.consent_given_at is not None
+        assert participant.chat_language == "ka"
+        profile = session.scalars(select(Profile).where(Profile.participant_id == participant.id)).one()
+        assert profile.status == "in_progress"
+        assert profile.answers["languages"]["chat"] == "ka"
+        assert str(user_id) not in (participant.id, participant.subject_hash, profile.id)
+
+
+def test_declining_stores_nothing(stack: Stack) -> None:
+    user_id = 5100004
+    consent = start_in(stack, user_id, "ru")
+    [goodbye] = send_and_wait(
+        stack, callback_update(user_id, buttons(consent)[translate("ru", "No, thanks")]), user_id
+    )
+    assert "/start" in goodbye["text"]
+    assert stack.settings.counselling_contact in goodbye["text"]
+    with stack.session() as session:
+        hashed = subject_hash(user_id, stack.settings.hash_key())
+        assert session.scalars(select(Participant).where(Participant.subject_hash == hashed)).first() is None
+
+
+def test_typed_language_name_is_understood(stack: Stack) -> None:
+    user_id = 5100005
+    send_and_wait(stack, text_update(user_id, "/start"), user_id)
+    [consent] = send_and_wait(stack, text_update(user_id, "Deutsch"), user_id)
+    assert consent["text"] == translate("de", domain_text("utter_ask_consent"))
+
+
+def test_sticker_gets_a_polite_answer_in_the_chat_language(stack: Stack) -> None:
+    user_id = 5100006
+    start_in(stack, user_id, "uk")
+    [answer] = send_and_wait(stack, sticker_update(user_id), user_id)
+    assert answer["text"] == translate("uk", MSG_UNSUPPORTED_INPUT) != MSG_UNSUPPORTED_INPUT

@@ -1,0 +1,80 @@
+"""Starts the real stack for integration tests: Telegram stand-in, action server, Rasa and the bot."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from core.processes import ManagedProcess, action_server_process, bot_process, rasa_process
+from core.settings import Settings
+from core.train import model_path, train
+from storage.db import make_engine, make_session_factory, upgrade
+from tests.support.telegram_standin import TelegramStandIn
+
+TEST_HASH_KEY = "integration-test-key-not-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    standin: TelegramStandIn
+    processes: dict[str, ManagedProcess]
+
+    def session(self) -> Session:
+        return make_session_factory(make_engine(self.settings.effective_database_url))()
+
+
+@contextmanager
+def running_stack(data_dir: Path, database_url: str | None = None) -> Iterator[Stack]:
+    if not model_path().exists():
+        train()  # `make test` trains before pytest runs; this covers a bare `pytest` call
+    rasa_port, action_port, bot_port = free_port(), free_port(), free_port()
+    standin = TelegramStandIn()
+    standin.start()
+    settings = Settings(
+        DATA_DIR=data_dir,
+        DATABASE_URL=database_url,
+        RASA_URL=f"http://127.0.0.1:{rasa_port}",
+        ACTION_SERVER_PORT=action_port,
+        ACTION_ENDPOINT_URL=f"http://127.0.0.1:{action_port}/webhook",
+        BOT_HEALTH_PORT=bot_port,
+        TELEGRAM_BOT_TOKEN=standin.token,
+        TELEGRAM_BASE_URL=standin.base_url,
+        TELEGRAM_BASE_FILE_URL=standin.base_file_url,
+        ID_HASH_KEY=TEST_HASH_KEY,
+    )
+    upgrade(settings.effective_database_url)
+    telegram_env = {
+        "TELEGRAM_BOT_TOKEN": standin.token,
+        "TELEGRAM_BASE_URL": standin.base_url,
+        "TELEGRAM_BASE_FILE_URL": standin.base_file_url,
+        "ID_HASH_KEY": TEST_HASH_KEY,
+        "LOG_LEVEL": "DEBUG",
+        "PTB_TIMEDELTA": "true",
+    }
+    processes = {
+        "actions": action_server_process(settings),
+        "rasa": rasa_process(settings),
+        "bot": bot_process(settings, telegram_env),
+    }
+    try:
+        for process in processes.values():
+            process.start()
+        for process in processes.values():
+            process.wait_healthy(timeout=240)
+        yield Stack(settings, standin, processes)
+    finally:
+        for process in reversed(list(processes.values())):
+            process.stop()
+        standin.stop()
