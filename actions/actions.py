@@ -13,6 +13,7 @@ from actions.parsing import chat_language_from_entities
 from actions.store import unit_of_work
 from core.languages import DEFAULT_LANGUAGE, normalise_code
 from core.settings import get_settings
+from storage.crypto import DecryptionError, default_cipher
 from storage.repository import ParticipantRepository, ProfileRepository
 
 logger = logging.getLogger(__name__)
@@ -24,6 +25,18 @@ def _chat_language(tracker: Tracker) -> str:
         return str(slot)
     metadata = tracker.latest_message.get("metadata") or {}
     return normalise_code(metadata.get("telegram_language")) or DEFAULT_LANGUAGE
+
+
+def chat_id_from(tracker: Tracker) -> str | None:
+    """The chat id the bot sent encrypted in the message metadata (never in clear in the tracker)."""
+    chat_ref = (tracker.latest_message.get("metadata") or {}).get("chat_ref")
+    if not chat_ref:
+        return None
+    try:
+        return default_cipher().decrypt(str(chat_ref))
+    except DecryptionError:
+        logger.warning("chat reference could not be decrypted")
+        return None
 
 
 def reply(dispatcher: CollectingDispatcher, lang: str, text: str, **params: Any) -> None:
@@ -67,6 +80,7 @@ class ActionRecordConsent(Action):
             source = tracker.get_slot("chat_language_source") or "telegram_client"
             participants.set_chat_language(participant, lang, source)
             participants.record_consent(participant, settings.consent_version, lang)
+            participant.telegram_chat_id = chat_id_from(tracker)
             profile = ProfileRepository(session).draft_for(participant)
             ProfileRepository(session).set_answer(profile, "/languages/chat", lang)
         logger.info("consent recorded")

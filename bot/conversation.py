@@ -10,6 +10,7 @@ from bot.i18n import _
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.rendering import OutgoingMessage, notice, render
 from core.languages import DEFAULT_LANGUAGE, normalise_code
+from storage.crypto import default_cipher
 from storage.hashing import subject_hash
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class Sender:
 
     user_id: int
     language_code: str | None = None
+    chat_id: int | None = None
 
 
 class Conversation:
@@ -63,6 +65,9 @@ class Conversation:
             "message_id": message_id,
             "chat_language": self._languages.get(sender_id),
         }
+        if sender.chat_id is not None:
+            # Encrypted, so that Rasa's tracker store never holds the raw chat id.
+            metadata["chat_ref"] = default_cipher().encrypt(str(sender.chat_id))
         try:
             replies = await self._rasa.send(sender_id, text, metadata)
         except RasaUnavailable as error:

@@ -63,7 +63,8 @@ def _sender(update: Update) -> Sender | None:
     user = update.effective_user
     if user is None or user.is_bot:
         return None
-    return Sender(user_id=user.id, language_code=user.language_code)
+    chat = update.effective_chat
+    return Sender(user_id=user.id, language_code=user.language_code, chat_id=chat.id if chat else None)
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -49,6 +50,8 @@ class Settings(BaseSettings):
     # Storage and privacy
     database_url: str | None = Field(None, alias="DATABASE_URL")
     id_hash_key: str | None = Field(None, alias="ID_HASH_KEY")
+    # Comma-separated URL-safe base64 32-byte keys; the first encrypts, all decrypt (key rotation).
+    encryption_keys_csv: str | None = Field(None, alias="ENCRYPTION_KEYS")
     consent_version: str = Field("2026-11-v1", alias="CONSENT_VERSION")
     counselling_contact: str = Field(
         "Rückkehrberatung / return counselling office", alias="COUNSELLING_CONTACT"
@@ -70,6 +73,25 @@ class Settings(BaseSettings):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return self.data_dir
 
+    def _local_secret(self, name: str, variable: str, make: Callable[[], str]) -> str:
+        """A secret from the data folder in local mode (made once); production must configure it."""
+        if self.app_env == "production":
+            raise ConfigurationError(
+                f"{variable} is not set: production needs it (see README, Configuration)."
+            )
+        path = self.ensure_data_dir() / name
+        if not path.exists():
+            path.touch(mode=0o600)
+            path.write_text(make())
+        return path.read_text().strip()
+
+    def encryption_keys(self) -> list[str]:
+        if self.encryption_keys_csv:
+            return [k.strip() for k in self.encryption_keys_csv.split(",") if k.strip()]
+        from storage.crypto import new_key
+
+        return [self._local_secret("encryption.key", "ENCRYPTION_KEYS", new_key)]
+
     def hash_key(self) -> bytes:
         """The HMAC key for pseudonymous participant ids.
 
@@ -77,16 +99,7 @@ class Settings(BaseSettings):
         """
         if self.id_hash_key:
             return self.id_hash_key.encode()
-        if self.app_env == "production":
-            raise ConfigurationError(
-                "ID_HASH_KEY is not set: set it to a long random secret (python -c 'import secrets;"
-                " print(secrets.token_urlsafe(48))')."
-            )
-        key_file = self.ensure_data_dir() / "id-hash.key"
-        if not key_file.exists():
-            key_file.write_text(secrets.token_urlsafe(48))
-            key_file.chmod(0o600)
-        return key_file.read_text().strip().encode()
+        return self._local_secret("id-hash.key", "ID_HASH_KEY", lambda: secrets.token_urlsafe(48)).encode()
 
 
 @lru_cache(maxsize=1)

@@ -26,6 +26,8 @@ from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from storage.crypto import EncryptedText
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -138,6 +140,8 @@ class Participant(Base):
             validate_strings=True,
         )
     )
+    # Where the bot can reach the person (coach messages, reminders); encrypted at rest.
+    telegram_chat_id: Mapped[str | None] = mapped_column(EncryptedText())
     consent_version: Mapped[str | None] = mapped_column(String(32))
     consent_given_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     consent_language: Mapped[str | None] = mapped_column(String(16))

@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 # ---------------------------------------------------------------------------------------------
+# test-wide settings: fixed test keys, never the developer's data folder
+# ---------------------------------------------------------------------------------------------
+import os as _os
+
+_os.environ.setdefault("ENCRYPTION_KEYS", "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy0hISE")
+_os.environ.setdefault("ID_HASH_KEY", "test-id-hash-key-not-secret")
+
+# ---------------------------------------------------------------------------------------------
 # storage fixtures: db_url (SQLite and PostgreSQL), session (on a migrated database)
 # ---------------------------------------------------------------------------------------------
 import os

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.conversation import MSG_UNSUPPORTED_INPUT
 from bot.i18n import translate
@@ -98,6 +98,13 @@ def test_consent_creates_pseudonymous_participant_and_draft(stack: Stack) -> Non
         assert profile.status == "in_progress"
         assert profile.answers["languages"]["chat"] == "ka"
         assert str(user_id) not in (participant.id, participant.subject_hash, profile.id)
+        assert participant.telegram_chat_id == str(user_id)  # decrypted by the column type
+        raw = session.execute(
+            text("SELECT telegram_chat_id FROM participants WHERE id = :id"), {"id": participant.id}
+        ).scalar_one()
+        assert str(user_id) not in raw
+    # Rasa's tracker store keeps every message's metadata, where the chat id is only encrypted.
+    assert str(user_id).encode() not in (stack.settings.data_dir / "rasa-tracker.db").read_bytes()
 
 
 def test_declining_stores_nothing(stack: Stack) -> None:

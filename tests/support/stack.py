@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,6 +61,7 @@ def running_stack(data_dir: Path, database_url: str | None = None) -> Iterator[S
         "TELEGRAM_BASE_URL": standin.base_url,
         "TELEGRAM_BASE_FILE_URL": standin.base_file_url,
         "ID_HASH_KEY": TEST_HASH_KEY,
+        "ENCRYPTION_KEYS": os.environ["ENCRYPTION_KEYS"],
         "LOG_LEVEL": "DEBUG",
         "PTB_TIMEDELTA": "true",
     }

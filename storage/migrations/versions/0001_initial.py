@@ -50,6 +50,7 @@ def upgrade() -> None:
             ),
             nullable=True,
         ),
+        sa.Column("telegram_chat_id", sa.Text(), nullable=True),
         sa.Column("consent_version", sa.String(length=32), nullable=True),
         sa.Column("consent_given_at", _timestamp(), nullable=True),
         sa.Column("consent_language", sa.String(length=16), nullable=True),
