@@ -66,9 +66,9 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONPATH=/app \
     HOME=/home/app \
     DATA_DIR=/data \
-    BOT_HEALTH_PORT=8081 \
-    ACTION_SERVER_PORT=5055 \
-    WEBHOOK_PORT=8443
+    WEB_HOST=0.0.0.0 \
+    WEB_PORT=8080 \
+    ACTION_SERVER_PORT=5055
 RUN groupadd --system --gid 10001 app \
     && useradd --system --no-log-init --uid 10001 --gid app \
        --create-home --home-dir /home/app --shell /usr/sbin/nologin app \
@@ -83,12 +83,11 @@ COPY actions/ ./actions/
 COPY storage/ ./storage/
 USER 10001:10001
 VOLUME ["/data"]
-# 8443 bot webhook + /healthz (webhook mode, behind a TLS proxy), 8081 bot /healthz (polling
-# mode, loopback only), 5055 action server.
-EXPOSE 8443 8081 5055
-# Checks the bot, where bot/__main__.py serves /healthz: WEBHOOK_PORT in webhook mode, else
-# BOT_HEALTH_PORT. compose.yaml overrides it for the action server (python -m actions) and
-# disables it for the one-shot migration (python -m storage upgrade).
+# 8080: the bot's web app (Telegram webhook, coach pages, /healthz), behind a TLS proxy;
+# 5055: the action server.
+EXPOSE 8080 5055
+# Checks the bot's /healthz on WEB_PORT. compose.yaml overrides it for the action server
+# (python -m actions) and disables it for the one-shot migration (python -m storage upgrade).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request as u; e = os.environ.get; port = e('WEBHOOK_PORT', '8443') if e('TELEGRAM_MODE') == 'webhook' else e('BOT_HEALTH_PORT', '8081'); u.urlopen('http://127.0.0.1:%s/healthz' % port, timeout=4)"]
+    CMD ["python", "-c", "import os, urllib.request as u; u.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('WEB_PORT', '8080'), timeout=4)"]
 CMD ["python", "-m", "bot"]

@@ -1,8 +1,13 @@
-"""Run the bot: ``python -m bot`` (Telegram when TELEGRAM_BOT_TOKEN is set, else a local terminal chat)."""
+"""Run the bot: ``python -m bot`` (Telegram when TELEGRAM_BOT_TOKEN is set, else a local terminal chat).
+
+In both modes the same process serves the web app (health check, Telegram webhook, coach pages)
+on WEB_HOST:WEB_PORT, on the bot's event loop.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import uvicorn
@@ -19,16 +24,18 @@ from core.settings import ConfigurationError, Settings, get_settings
 logger = logging.getLogger("bot")
 
 
+def web_server(settings: Settings, app: object) -> uvicorn.Server:
+    config = uvicorn.Config(app, host=settings.web_host, port=settings.web_port, log_level="warning")  # type: ignore[arg-type]
+    return uvicorn.Server(config)
+
+
 async def run_telegram(settings: Settings) -> None:
-    """PTB and the web app (health, webhook) share one event loop; uvicorn owns the signals."""
-    application = build_application(settings)
+    """PTB and the web app share one event loop; uvicorn owns the signals and decides when to stop."""
     webhook = settings.telegram_mode == "webhook"
     if webhook and not (settings.webhook_url and settings.webhook_secret):
         raise ConfigurationError("TELEGRAM_MODE=webhook needs WEBHOOK_URL and WEBHOOK_SECRET.")
-    web = build_web_app(application, settings.webhook_secret)
-    host = settings.webhook_listen if webhook else "127.0.0.1"
-    port = settings.webhook_port if webhook else settings.bot_health_port
-    server = uvicorn.Server(uvicorn.Config(web, host=host, port=port, log_level="warning"))
+    application = build_application(settings)
+    server = web_server(settings, build_web_app(settings, application))
     async with application:
         await open_services(application, settings)
         if webhook:
@@ -42,7 +49,7 @@ async def run_telegram(settings: Settings) -> None:
             await application.bot.delete_webhook()
             await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
         await application.start()
-        logger.info("bot running (%s)", settings.telegram_mode)
+        logger.info("bot running (%s), web on port %s", settings.telegram_mode, settings.web_port)
         await server.serve()
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
@@ -51,11 +58,19 @@ async def run_telegram(settings: Settings) -> None:
 
 
 async def run_local(settings: Settings) -> None:
-    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
-    conversation = Conversation(rasa, settings.hash_key())
+    """The terminal chat; the web app runs beside it until the chat ends or Ctrl-C."""
+    conversation = Conversation(RasaClient(settings.rasa_url, settings.rasa_timeout_s), settings.hash_key())
+    server = web_server(settings, build_web_app(settings, None))
+    serving = asyncio.create_task(server.serve())
+    chatting = asyncio.create_task(run_console(conversation))
     try:
-        await run_console(conversation)
+        await asyncio.wait({serving, chatting}, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        server.should_exit = True
+        chatting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await chatting
+        await serving
         await conversation.aclose()
 
 
@@ -63,10 +78,7 @@ def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level if settings.telegram_bot_token else "WARNING")
     try:
-        if settings.telegram_bot_token:
-            asyncio.run(run_telegram(settings))
-        else:
-            asyncio.run(run_local(settings))
+        asyncio.run(run_telegram(settings) if settings.telegram_bot_token else run_local(settings))
     except ConfigurationError as error:
         raise SystemExit(str(error)) from None
     except KeyboardInterrupt:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 from collections.abc import Sequence
 from typing import TextIO
 
@@ -29,6 +30,23 @@ def resolve_input(line: str, buttons: Sequence[Button]) -> str:
     return stripped
 
 
+async def read_line(stdin: TextIO) -> str:
+    """Read a line in a daemon thread, so a pending read never keeps the process alive at exit."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str] = loop.create_future()
+
+    def deliver(line: str) -> None:
+        if not future.done():
+            future.set_result(line)
+
+    def read() -> None:
+        line = stdin.readline()
+        loop.call_soon_threadsafe(deliver, line)
+
+    threading.Thread(target=read, daemon=True).start()
+    return await future
+
+
 async def run_console(
     conversation: Conversation, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
 ) -> None:
@@ -49,7 +67,7 @@ async def run_console(
             buttons = messages[-1].button_list()
         while True:
             print("you> ", end="", file=stdout, flush=True)
-            line = await asyncio.to_thread(stdin.readline)
+            line = await read_line(stdin)
             if not line:
                 print(file=stdout)
                 return

@@ -12,12 +12,16 @@ from starlette.routing import Route
 from telegram import Update
 from telegram.ext import Application
 
+from core.settings import Settings
+
 logger = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram"
 
 
-def build_web_app(application: Application | None, webhook_secret: str | None = None) -> Starlette:  # type: ignore[type-arg]
+def build_web_app(settings: Settings, application: Application | None) -> Starlette:  # type: ignore[type-arg]
+    """Routes of the bot process. `application` is None in the local terminal chat."""
+    webhook_secret = settings.webhook_secret
     async def healthz(request: Request) -> JSONResponse:
         running = application is None or application.running
         return JSONResponse({"status": "ok" if running else "starting"}, status_code=200 if running else 503)

@@ -135,7 +135,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
             "RASA_URL": settings.rasa_url,
             "ACTION_SERVER_PORT": str(settings.action_server_port),
             "ACTION_ENDPOINT_URL": settings.action_endpoint_url,
-            "BOT_HEALTH_PORT": str(settings.bot_health_port),
+            "WEB_PORT": str(settings.web_port),
             "PYTHONPATH": str(PROJECT_ROOT),
         }
     )
@@ -179,6 +179,6 @@ def bot_process(settings: Settings, extra_env: dict[str, str] | None = None) -> 
         name="bot",
         argv=[sys.executable, "-m", "bot"],
         env=env,
-        health_url=f"http://127.0.0.1:{settings.bot_health_port}/healthz",
+        health_url=f"http://127.0.0.1:{settings.web_port}/healthz",
         log_path=settings.data_dir / "logs" / "bot.log",
     )

@@ -34,8 +34,6 @@ class Settings(BaseSettings):
     telegram_mode: Literal["polling", "webhook"] = Field("polling", alias="TELEGRAM_MODE")
     webhook_url: str | None = Field(None, alias="WEBHOOK_URL")
     webhook_secret: str | None = Field(None, alias="WEBHOOK_SECRET")
-    webhook_listen: str = Field("0.0.0.0", alias="WEBHOOK_LISTEN")  # noqa: S104 - container port
-    webhook_port: int = Field(8443, alias="WEBHOOK_PORT")
 
     # Rasa and the action server
     rasa_url: str = Field("http://127.0.0.1:5005", alias="RASA_URL")
@@ -45,7 +43,11 @@ class Settings(BaseSettings):
     action_endpoint_url: str = Field("http://127.0.0.1:5055/webhook", alias="ACTION_ENDPOINT_URL")
     tracker_store_url: str | None = Field(None, alias="TRACKER_STORE_URL")
     lock_store_url: str | None = Field(None, alias="LOCK_STORE_URL")
-    bot_health_port: int = Field(8081, alias="BOT_HEALTH_PORT")
+    # The bot process's web server: health, Telegram webhook, coach pages. In a container set
+    # WEB_HOST=0.0.0.0 and put a TLS-terminating proxy in front.
+    web_host: str = Field("127.0.0.1", alias="WEB_HOST")
+    web_port: int = Field(8080, alias="WEB_PORT")
+    public_base_url: str = Field("http://127.0.0.1:8080", alias="PUBLIC_BASE_URL")
 
     # Storage and privacy
     database_url: str | None = Field(None, alias="DATABASE_URL")
