@@ -6,12 +6,13 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.parsing import chat_language_from_entities
 from actions.store import unit_of_work
-from core.languages import DEFAULT_LANGUAGE, normalise_code
+from core.i18n import gettext_noop as _
+from core.languages import DEFAULT_LANGUAGE, is_supported, normalise_code
 from core.settings import get_settings
 from storage.crypto import DecryptionError, default_cipher
 from storage.repository import ParticipantRepository, ProfileRepository
@@ -19,12 +20,22 @@ from storage.repository import ParticipantRepository, ProfileRepository
 logger = logging.getLogger(__name__)
 
 
-def _chat_language(tracker: Tracker) -> str:
+def chat_language(tracker: Tracker) -> str:
+    """The chosen language; before a choice, the detected one, then the Telegram app's, then English."""
     slot = tracker.get_slot("chat_language")
     if slot:
         return str(slot)
-    metadata = tracker.latest_message.get("metadata") or {}
-    return normalise_code(metadata.get("telegram_language")) or DEFAULT_LANGUAGE
+    return (
+        detected_language(tracker)
+        or normalise_code((tracker.latest_message.get("metadata") or {}).get("telegram_language"))
+        or DEFAULT_LANGUAGE
+    )
+
+
+def detected_language(tracker: Tracker) -> str | None:
+    """The language the bot detected in the last typed message, if it was confident."""
+    detected = (tracker.latest_message.get("metadata") or {}).get("detected_language")
+    return str(detected) if is_supported(detected) else None
 
 
 def chat_id_from(tracker: Tracker) -> str | None:
@@ -47,8 +58,15 @@ def reply(dispatcher: CollectingDispatcher, lang: str, text: str, **params: Any)
     dispatcher.utter_message(json_message=payload)
 
 
+MSG_LANGUAGE_CHANGED = _("OK, from now on I write in this language.")
+
+
 class ActionSetChatLanguage(Action):
-    """Stores the language chosen by button or typed name; nothing personal is stored before consent."""
+    """Stores the language chosen by button or typed name; nothing personal is stored before consent.
+
+    Before consent, consent is asked next (in the new language); during the intake, the open
+    question is asked again in the new language.
+    """
 
     def name(self) -> str:
         return "action_set_chat_language"
@@ -57,9 +75,21 @@ class ActionSetChatLanguage(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         code = chat_language_from_entities(tracker.latest_message.get("entities", []))
-        if code is None:
-            return [SlotSet("chat_language", _chat_language(tracker))]
-        return [SlotSet("chat_language", code), SlotSet("chat_language_source", "chosen")]
+        events: list[EventType] = [SlotSet("chat_language", code or chat_language(tracker))]
+        if code:
+            events.append(SlotSet("chat_language_source", "chosen"))
+        if not tracker.get_slot("consent_given"):
+            return [*events, FollowupAction("utter_ask_consent")]
+        reply(dispatcher, code or chat_language(tracker), MSG_LANGUAGE_CHANGED)
+        if code:
+            with unit_of_work() as session:
+                participants = ParticipantRepository(session)
+                participant = participants.get_by_subject(tracker.sender_id)
+                if participant is not None:
+                    participants.set_chat_language(participant, code, "chosen")
+        if tracker.get_slot("intake_status") == "submitted":
+            return events
+        return [*events, FollowupAction("intake_form")]
 
 
 class ActionRecordConsent(Action):
@@ -72,7 +102,7 @@ class ActionRecordConsent(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         settings = get_settings()
-        lang = _chat_language(tracker)
+        lang = chat_language(tracker)
         # The bot sends the keyed hash of the Telegram user id as sender id, never the raw id.
         with unit_of_work() as session:
             participants = ParticipantRepository(session)
@@ -98,7 +128,7 @@ class ActionDeclineConsent(Action):
     ) -> list[EventType]:
         reply(
             dispatcher,
-            _chat_language(tracker),
+            chat_language(tracker),
             "That is fine. Nothing was saved. You can still talk to the return counselling office: "
             "{contact}. If you change your mind, send /start.",
             contact=get_settings().counselling_contact,

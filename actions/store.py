@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,3 +23,14 @@ def unit_of_work() -> Iterator[Session]:
     """A session that commits when the block succeeds and rolls back when it raises."""
     with session_scope(_session_factory()) as session:
         yield session
+
+
+def file_voice_notes(profile_id: str, note_ids: list[str]) -> None:
+    """Move voice answers the bot left in voice/pending/ under their profile: voice/<profile>/<id>.ogg."""
+    voice_dir = get_settings().data_dir / "voice"
+    for note_id in note_ids:
+        source = voice_dir / "pending" / f"{Path(note_id).name}.ogg"
+        if source.exists():
+            target = voice_dir / profile_id / source.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            source.replace(target)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bot.i18n import _
+from bot.language import detect, should_switch
 from bot.rasa_client import RasaClient, RasaUnavailable
-from bot.rendering import OutgoingMessage, notice, render
-from core.languages import DEFAULT_LANGUAGE, normalise_code
+from bot.rendering import Button, OutgoingMessage, language_payload, notice, render
+from core.languages import DEFAULT_LANGUAGE, native_name, normalise_code
 from storage.crypto import default_cipher
 from storage.hashing import subject_hash
 
@@ -24,10 +27,24 @@ MSG_UNSUPPORTED_INPUT = _(
 MSG_UNKNOWN_COMMAND = _(
     "I do not know this command. Send /start to begin or /language to change the language."
 )
+MSG_OLD_BUTTON = _("This question was already answered. Please use the buttons of the last message.")
+VOICE_MARKER = "🎤"
 MSG_EDITED = _(
     "I saw that you changed a message. I keep your first answer. "
     "If you want to change an answer, please send it again."
 )
+
+
+MSG_SWITCH_LANGUAGE = _("You seem to write in another language. Which language do you want to use?")
+
+
+def language_offer(current: str, detected: str) -> OutgoingMessage:
+    """Buttons to switch to the language the person writes in, or to stay; never switched silently."""
+    buttons = (
+        (Button(native_name(detected), language_payload(detected)),),
+        (Button(native_name(current), language_payload(current)),),
+    )
+    return OutgoingMessage(notice(detected, MSG_SWITCH_LANGUAGE).text, detected, buttons)
 
 
 @dataclass(frozen=True)
@@ -40,9 +57,10 @@ class Sender:
 
 
 class Conversation:
-    def __init__(self, rasa: RasaClient, hash_key: bytes) -> None:
+    def __init__(self, rasa: RasaClient, hash_key: bytes, voice_dir: Path | None = None) -> None:
         self._rasa = rasa
         self._hash_key = hash_key
+        self._voice_dir = voice_dir
         # The last language Rasa answered in, per sender: only to word the bot's own notices.
         self._languages: dict[str, str] = {}
 
@@ -54,8 +72,21 @@ class Conversation:
         known = self._languages.get(self.sender_id(sender))
         return known or normalise_code(sender.language_code) or DEFAULT_LANGUAGE
 
+    def store_voice(self, data: bytes, duration_s: float | int, mime_type: str) -> dict[str, Any]:
+        """Keep a voice answer in the file store until the action server files it under its profile."""
+        if self._voice_dir is None:
+            raise RuntimeError("no voice folder configured")
+        note_id = secrets.token_urlsafe(12)
+        pending = self._voice_dir / "pending"
+        pending.mkdir(parents=True, exist_ok=True)
+        (pending / f"{note_id}.ogg").write_bytes(data)
+        return {"voice_note_id": note_id, "duration": float(duration_s), "mime_type": mime_type}
+
+    def notice_text(self, sender: Sender, msgid: str) -> str:
+        return notice(self.language_for(sender), msgid).text
+
     async def handle_text(
-        self, sender: Sender, text: str, message_id: int | None = None
+        self, sender: Sender, text: str, message_id: int | None = None, voice: dict[str, Any] | None = None
     ) -> list[OutgoingMessage]:
         """Send a typed text or a button's payload to Rasa and render the replies."""
         sender_id = self.sender_id(sender)
@@ -65,6 +96,10 @@ class Conversation:
             "message_id": message_id,
             "chat_language": self._languages.get(sender_id),
         }
+        if voice is not None:
+            metadata["voice"] = voice
+        elif not text.startswith("/"):
+            metadata["detected_language"] = detect(text)
         if sender.chat_id is not None:
             # Encrypted, so that Rasa's tracker store never holds the raw chat id.
             metadata["chat_ref"] = default_cipher().encrypt(str(sender.chat_id))
@@ -76,10 +111,20 @@ class Conversation:
         messages = render(replies, fallback)
         if messages:
             self._languages[sender_id] = messages[-1].lang
+            switch = should_switch(messages[-1].lang, text) if not text.startswith("/") else None
+            if switch and any(m.buttons for m in messages):
+                # Offered before the open question, whose buttons must stay the newest ones.
+                messages.insert(0, language_offer(messages[-1].lang, switch))
         return messages
 
     def unsupported_input(self, sender: Sender) -> list[OutgoingMessage]:
         return [notice(self.language_for(sender), MSG_UNSUPPORTED_INPUT)]
+
+    def forget(self, user_id: int) -> str:
+        """Drop what the bot remembers of a person; returns their sender id."""
+        sender_id = self.sender_id(Sender(user_id=user_id))
+        self._languages.pop(sender_id, None)
+        return sender_id
 
     def unknown_command(self, sender: Sender) -> list[OutgoingMessage]:
         return [notice(self.language_for(sender), MSG_UNKNOWN_COMMAND)]

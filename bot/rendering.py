@@ -5,8 +5,20 @@ Rasa (domain responses and custom actions) sends custom payloads of this form::
     {"lang": "de",                       # chat language; anything unsupported means "not chosen yet"
      "text": "English source string",    # translated with bot/locale/<lang>/LC_MESSAGES/messages.po
      "params": {"name": "value"},        # optional, fills {name} placeholders after translation
-     "buttons": [{"title": "English source string", "payload": "/intent{...}"}],
-     "keyboard": "chat_languages"}       # optional, a keyboard the bot builds itself
+     "progress": "3/11",                 # optional, shown before the text
+     "lines": [{"label": "...", "value": "...", "translate": true}],  # optional, "label: value" lines
+     "footer": "English source string",  # optional, after the lines
+     "buttons": [{"title": "English source string", "payload": "/intent{...}",
+                  "raw": false,          # true: the title is shown as it is (names, codes)
+                  "selected": false,     # true: shown ticked (multi-select questions)
+                  "prefix": "",          # shown before the translated title
+                  "suffix": "",          # shown after it
+                  "row": false}],        # true: the button gets a row of its own
+     "columns": 2,                       # optional, buttons per row (default: by title length)
+     "replace": false,                   # true: replaces the message whose button was tapped
+     "keyboard": "chat_languages",       # optional, a keyboard the bot builds itself
+     "document": {"filename": "...", "content": "..."},  # optional, sent as a file (/mydata)
+     "erase_conversation": false}        # true after /delete: the bot erases the conversation
 
 Plain Rasa text responses (with optional buttons) are accepted too and treated as English
 source strings.
@@ -38,6 +50,9 @@ class OutgoingMessage:
     text: str
     lang: str
     buttons: tuple[tuple[Button, ...], ...] = field(default=())
+    replace: bool = False  # edit the message whose button was tapped instead of sending a new one
+    document: tuple[str, bytes] | None = None  # (file name, content) sent as a file after the text
+    erase_conversation: bool = False  # the person's data was deleted: the bot forgets the chat too
 
     def button_list(self) -> list[Button]:
         return [button for row in self.buttons for button in row]
@@ -48,17 +63,35 @@ def callback_data_fits(data: str) -> bool:
 
 
 def language_payload(code: str) -> str:
-    return "/choose_language" + json.dumps({"language": code}, separators=(",", ":"))
+    return "/set_language" + json.dumps({"language": code}, separators=(",", ":"))
 
 
 def _language_keyboard() -> list[Button]:
     return [Button(native_name(code), language_payload(code)) for code in CHAT_LANGUAGES]
 
 
-def _layout(buttons: Sequence[Button]) -> tuple[tuple[Button, ...], ...]:
-    """Two buttons a row when every title is short, else one a row (readable on a phone)."""
-    per_row = 2 if all(len(b.title) <= 18 for b in buttons) else 1
-    return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))
+def _layout(
+    buttons: Sequence[Button], own_row: Sequence[bool], columns: int | None
+) -> tuple[tuple[Button, ...], ...]:
+    """Rows of buttons: `columns` a row (default two when every title is short, else one);
+    a button marked as own_row stands alone (Skip, Done, Why)."""
+    per_row = columns or (2 if all(len(b.title) <= 18 for b in buttons) else 1)
+    rows: list[tuple[Button, ...]] = []
+    current: list[Button] = []
+    for button, alone in zip(buttons, own_row, strict=True):
+        if alone:
+            if current:
+                rows.append(tuple(current))
+                current = []
+            rows.append((button,))
+            continue
+        current.append(button)
+        if len(current) == per_row:
+            rows.append(tuple(current))
+            current = []
+    if current:
+        rows.append(tuple(current))
+    return tuple(rows)
 
 
 def split_text(text: str, limit: int = MESSAGE_MAX_CHARS) -> list[str]:
@@ -78,29 +111,67 @@ def _direction(text: str, lang: str) -> str:
     return _RLM + text if lang in RTL_LANGUAGES and not text.startswith(_RLM) else text
 
 
+def _text(payload: Mapping[str, Any], lang: str) -> str:
+    parts: list[str] = []
+    msgid = str(payload.get("text") or "")
+    if msgid:
+        text = translate(lang, msgid, payload.get("params"))
+        progress = payload.get("progress")
+        parts.append(f"{progress} · {text}" if progress else text)
+    lines = [
+        f"• {translate(lang, str(line.get('label', '')))}: "
+        f"{translate(lang, str(line.get('value', ''))) if line.get('translate') else line.get('value', '')}"
+        for line in payload.get("lines") or []
+    ]
+    if lines:
+        parts.append("\n".join(lines))
+    if payload.get("footer"):
+        parts.append(translate(lang, str(payload["footer"])))
+    return "\n\n".join(parts)
+
+
 def render_response(response: Mapping[str, Any], fallback_lang: str) -> list[OutgoingMessage]:
     """One Rasa reply as one or more Telegram messages (long texts are split; buttons go last)."""
     payload: Mapping[str, Any] = response.get("custom") or response
     lang = str(payload.get("lang") or "")
     if not is_supported(lang):
         lang = fallback_lang
-    msgid = str(payload.get("text") or "")
-    text = translate(lang, msgid, payload.get("params")) if msgid else ""
+    text = _text(payload, lang)
 
     buttons: list[Button] = []
+    own_row: list[bool] = []
     if payload.get("keyboard") == "chat_languages":
         buttons.extend(_language_keyboard())
+        own_row.extend([False] * len(CHAT_LANGUAGES))
     for raw in payload.get("buttons") or []:
         data = str(raw.get("payload") or "")
         if not callback_data_fits(data):
             raise ValueError(f"button payload does not fit Telegram's callback_data: {data!r}")
-        buttons.append(Button(translate(lang, str(raw.get("title") or "")), data))
+        title = str(raw.get("title") or "")
+        title = title if raw.get("raw") else translate(lang, title)
+        title = (
+            ("✅ " if raw.get("selected") else "")
+            + str(raw.get("prefix") or "")
+            + title
+            + str(raw.get("suffix") or "")
+        )
+        buttons.append(Button(title, data))
+        own_row.append(bool(raw.get("row")))
 
     if not text and not buttons:
         return []
     parts = split_text(_direction(text, lang)) if text else [""]
     messages = [OutgoingMessage(part, lang) for part in parts[:-1]]
-    messages.append(OutgoingMessage(parts[-1], lang, _layout(buttons)))
+    columns = payload.get("columns")
+    document = payload.get("document")
+    messages.append(
+        OutgoingMessage(
+            parts[-1], lang, _layout(buttons, own_row, int(columns) if columns else None),
+            replace=bool(payload.get("replace")) and len(parts) == 1,
+            document=(str(document["filename"]), str(document["content"]).encode()) if document else None,
+            erase_conversation=bool(payload.get("erase_conversation")),
+        )
+    )  # fmt: skip
     return messages
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 
 from telegram import (
     BotCommand,
@@ -22,18 +24,38 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
-from bot.conversation import Conversation, Sender
+from bot.coach.telegram import interview_answer_handler, start_coach_jobs
+from bot.conversation import MSG_OLD_BUTTON, VOICE_MARKER, Conversation, Sender
+from bot.erasure import erase_conversation
+from bot.ledger import LEDGER_KEY, UpdateLedger, drop_repeated_updates
 from bot.rasa_client import RasaClient
+from bot.reminders import send_due_reminders
 from bot.rendering import OutgoingMessage
 from core.settings import Settings
+from storage.db import make_engine, make_session_factory
 
 logger = logging.getLogger(__name__)
 
 CONVERSATION_KEY = "conversation"
-COMMANDS = [BotCommand("start", "Start / Начать / Başla"), BotCommand("language", "Language")]
+LAST_KEYBOARD_KEY = "last_keyboard_message_id"
+TRACKER_URL_KEY = "tracker_store_url"
+COMMANDS = [
+    BotCommand("start", "Start · Beginnen · Начать · Başla · ابدأ"),
+    BotCommand("language", "Language · Sprache · Язык · Dil · اللغة"),
+    BotCommand("stop", "Pause · Пауза · Duraklat · توقف"),
+    BotCommand("help", "Help · Hilfe · Помощь · Yardım · مساعدة"),
+    BotCommand("mydata", "My data · Meine Daten · Мои данные · Verilerim · بياناتي"),
+    BotCommand("delete", "Delete my data · Daten löschen · Удалить данные · Verileri sil · احذف بياناتي"),
+]
+# Telegram commands -> what Rasa understands.
+COMMAND_TEXTS = {
+    "start": "/start", "language": "/change_language", "stop": "/stop_intake", "help": "/help",
+    "mydata": "/mydata", "delete": "/delete_data",
+}  # fmt: skip
 
 
 def reply_markup(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
@@ -51,7 +73,14 @@ async def send_all(
     context: ContextTypes.DEFAULT_TYPE, chat_id: int, messages: Sequence[OutgoingMessage]
 ) -> None:
     for message in messages:
-        await context.bot.send_message(chat_id=chat_id, text=message.text, reply_markup=reply_markup(message))
+        sent = await context.bot.send_message(chat_id=chat_id, text=message.text, reply_markup=reply_markup(message))
+        if message.buttons and context.chat_data is not None:
+            context.chat_data[LAST_KEYBOARD_KEY] = sent.message_id
+        if message.document is not None:
+            filename, content = message.document
+            await context.bot.send_document(chat_id=chat_id, document=content, filename=filename)
+        if message.erase_conversation:
+            await forget_chat(context, chat_id)
 
 
 def _conversation(context: ContextTypes.DEFAULT_TYPE) -> Conversation:
@@ -67,34 +96,80 @@ def _sender(update: Update) -> Sender | None:
     return Sender(user_id=user.id, language_code=user.language_code, chat_id=chat.id if chat else None)
 
 
+async def forget_chat(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+    """After /delete: the conversation in Rasa's tracker store, this chat's state and pending jobs go."""
+    conversation = _conversation(context)
+    sender_id = conversation.forget(chat_id)
+    await asyncio.to_thread(erase_conversation, context.bot_data[TRACKER_URL_KEY], sender_id)
+    if context.chat_data is not None:
+        context.chat_data.clear()
+    if context.job_queue is not None:
+        for job in context.job_queue.jobs():
+            if job.chat_id == chat_id:
+                job.schedule_removal()
+
+
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A typed message or a command that Rasa handles (/start, /language)."""
     sender, message = _sender(update), update.effective_message
     if sender is None or message is None or message.text is None:
         return
     text = message.text
-    if text.startswith("/language"):
-        text = "/start"
+    if text.startswith("/"):
+        command = text[1:].split(maxsplit=1)[0].split("@")[0].lower() if len(text) > 1 else ""
+        text = COMMAND_TEXTS.get(command, text)
     await context.bot.send_chat_action(chat_id=message.chat_id, action=ChatAction.TYPING)
     replies = await _conversation(context).handle_text(sender, text, message.message_id)
     await send_all(context, message.chat_id, replies)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A tap on an inline button: its callback_data is a Rasa payload such as /choose_language{...}."""
+    """A tap on an inline button: its callback_data is a Rasa payload such as /answer{...}."""
     query, sender = update.callback_query, _sender(update)
     if query is None or sender is None:
         return
+    message = query.message
+    if not isinstance(message, Message):
+        await query.answer()
+        return
+    conversation = _conversation(context)
+    latest = context.chat_data.get(LAST_KEYBOARD_KEY) if context.chat_data is not None else None
+    if latest is not None and latest != message.message_id and (query.data or "").startswith("/answer"):
+        # A button of an older question: answering it now would answer the wrong question.
+        await query.answer(conversation.notice_text(sender, MSG_OLD_BUTTON), show_alert=False)
+        return
     await query.answer()
-    if not isinstance(query.message, Message):
+    replies = await conversation.handle_text(sender, query.data or "", message.message_id)
+    if replies and replies[0].replace:
+        first, *rest = replies
+        try:
+            await query.edit_message_text(first.text, reply_markup=reply_markup(first))
+        except BadRequest as error:  # "message is not modified" and the like
+            logger.debug("could not edit message: %s", error)
+        await send_all(context, message.chat.id, rest)
         return
     # Remove the keyboard so the same choice cannot be sent twice by a second tap.
     try:
         await query.edit_message_reply_markup(reply_markup=None)
     except BadRequest as error:
         logger.debug("could not remove keyboard: %s", error)
-    replies = await _conversation(context).handle_text(sender, query.data or "", query.message.message_id)
-    await send_all(context, query.message.chat.id, replies)
+    await send_all(context, message.chat.id, replies)
+
+
+async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A voice message answers an open question: the audio is stored and the answer goes to Rasa."""
+    sender, message = _sender(update), update.effective_message
+    if sender is None or message is None or message.voice is None:
+        return
+    voice = message.voice
+    telegram_file = await voice.get_file()
+    data = bytes(await telegram_file.download_as_bytearray())
+    conversation = _conversation(context)
+    duration = voice.duration
+    seconds = duration.total_seconds() if isinstance(duration, timedelta) else float(duration)
+    note = conversation.store_voice(data, seconds, voice.mime_type or "audio/ogg")
+    replies = await conversation.handle_text(sender, VOICE_MARKER, message.message_id, voice=note)
+    await send_all(context, message.chat_id, replies)
 
 
 async def on_other_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -125,10 +200,13 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def register_handlers(application: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
+    application.add_handler(TypeHandler(Update, drop_repeated_updates), group=-1)
     application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & private, on_edited))
-    application.add_handler(CommandHandler(["start", "language"], on_text, filters=private))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & private, on_text))
+    application.add_handler(CommandHandler(list(COMMAND_TEXTS), on_text, filters=private))
+    application.add_handler(MessageHandler(filters.VOICE & private, on_voice))
     application.add_handler(MessageHandler(filters.COMMAND & private, on_unknown_command))
+    application.add_handler(interview_answer_handler())  # iv:… buttons, before the Rasa one
     application.add_handler(CallbackQueryHandler(on_button))
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & private, on_other_input))
     application.add_error_handler(on_error)
@@ -155,8 +233,23 @@ async def open_services(application: Application, settings: Settings) -> None:  
     """Runs after `application.initialize()`: PTB calls post_init only from run_polling/run_webhook,
     and we run the application ourselves beside the web app."""
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
-    application.bot_data[CONVERSATION_KEY] = Conversation(rasa, settings.hash_key())
+    application.bot_data[CONVERSATION_KEY] = Conversation(
+        rasa, settings.hash_key(), settings.data_dir / "voice"
+    )
+    sessions = make_session_factory(make_engine(settings.effective_database_url))
+    ledger = UpdateLedger(sessions)
+    ledger.prune()
+    application.bot_data[LEDGER_KEY] = ledger
+    application.bot_data[TRACKER_URL_KEY] = settings.effective_tracker_store_url
+    if settings.reminder_after_hours > 0 and application.job_queue is not None:
+        after = timedelta(hours=settings.reminder_after_hours)
+
+        async def remind(context: ContextTypes.DEFAULT_TYPE) -> None:
+            await send_due_reminders(context.bot, sessions, after)
+
+        application.job_queue.run_repeating(remind, interval=settings.reminder_check_interval_s, first=30)
     await application.bot.set_my_commands(COMMANDS)
+    start_coach_jobs(application, settings)
 
 
 async def close_services(application: Application) -> None:  # type: ignore[type-arg]

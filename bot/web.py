@@ -1,4 +1,5 @@
-"""The bot process's web app: health check and the Telegram webhook, on the bot's event loop."""
+"""The bot process's web app: health check, the Telegram webhook and the coach pages, on the bot's
+event loop."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import logging
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
 from telegram import Update
 from telegram.ext import Application
 
+from bot.coach.app import COACH_PREFIX, build_coach_app
 from core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -22,6 +24,7 @@ WEBHOOK_PATH = "/telegram"
 def build_web_app(settings: Settings, application: Application | None) -> Starlette:  # type: ignore[type-arg]
     """Routes of the bot process. `application` is None in the local terminal chat."""
     webhook_secret = settings.webhook_secret
+
     async def healthz(request: Request) -> JSONResponse:
         running = application is None or application.running
         return JSONResponse({"status": "ok" if running else "starting"}, status_code=200 if running else 503)
@@ -43,5 +46,9 @@ def build_web_app(settings: Settings, application: Application | None) -> Starle
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route(WEBHOOK_PATH, telegram_webhook, methods=["POST"]),
+            Route(
+                "/", lambda request: RedirectResponse(f"{COACH_PREFIX}/", status_code=307), methods=["GET"]
+            ),
+            Mount(COACH_PREFIX, app=build_coach_app(settings, application)),
         ]
     )

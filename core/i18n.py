@@ -1,4 +1,4 @@
-"""Translations from the gettext catalogs in bot/locale (English source strings)."""
+"""Translations from the gettext catalogs in bot/locale (English source strings), for the bot and the actions."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from babel.messages.pofile import read_po
 
 from core.languages import DEFAULT_LANGUAGE
 
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "bot" / "locale"
 DOMAIN = "messages"
 
 
@@ -43,5 +43,3 @@ def gettext_noop(msgid: str) -> str:
     """Marks a string for extraction; it is translated later, when the user's language is known."""
     return msgid
 
-
-_ = gettext_noop

@@ -66,3 +66,9 @@ def code_for_name(name: str | None) -> str | None:
     if not name:
         return None
     return _names_to_codes().get(_fold(name))
+
+
+def country_name(code: str, lang: str) -> str:
+    """A country's name in a chat language, from CLDR ("GE", "de" -> "Georgien")."""
+    locale = Locale.parse("sr_Cyrl" if lang == "sr" else lang)
+    return str(locale.territories.get(code) or code)

@@ -55,9 +55,22 @@ class Settings(BaseSettings):
     # Comma-separated URL-safe base64 32-byte keys; the first encrypts, all decrypt (key rotation).
     encryption_keys_csv: str | None = Field(None, alias="ENCRYPTION_KEYS")
     consent_version: str = Field("2026-11-v1", alias="CONSENT_VERSION")
+    # One reminder this many hours after an unfinished intake was last touched; 0 switches it off.
+    reminder_after_hours: float = Field(24.0, alias="REMINDER_AFTER_HOURS")
+    reminder_check_interval_s: float = Field(600.0, alias="REMINDER_CHECK_INTERVAL_S")
     counselling_contact: str = Field(
         "Rückkehrberatung / return counselling office", alias="COUNSELLING_CONTACT"
     )
+
+    # Coach review pages (bot/coach)
+    # Telegram chat that gets a short notice (a link, no personal data) for each submitted profile.
+    coach_chat_id: str | None = Field(None, alias="COACH_CHAT_ID")
+    programme_target: int = Field(150, alias="PROGRAMME_TARGET", ge=1)
+    # "module:factory" of a TranslationBackend (see bot/coach/translation.py); unset = no translation.
+    translation_backend: str | None = Field(None, alias="TRANSLATION_BACKEND")
+    coach_timezone: str = Field("Europe/Berlin", alias="COACH_TIMEZONE")
+    coach_session_hours: float = Field(12.0, alias="COACH_SESSION_HOURS", gt=0)
+    coach_outbox_interval_s: float = Field(5.0, alias="COACH_OUTBOX_INTERVAL_S", gt=0)
 
     @property
     def effective_database_url(self) -> str:
@@ -66,6 +79,16 @@ class Settings(BaseSettings):
     @property
     def effective_tracker_store_url(self) -> str:
         return self.tracker_store_url or f"sqlite:///{self.data_dir / 'rasa-tracker.db'}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over TLS when the public address is https."""
+        return self.public_base_url.lower().startswith("https://")
+
+    @property
+    def voice_dir(self) -> Path:
+        """Voice notes: DATA_DIR/voice/<profile_id>/<voice_note_id>.ogg."""
+        return self.data_dir / "voice"
 
     @property
     def model_dir(self) -> Path:

@@ -69,3 +69,16 @@ if [ "$(cat .venv-rasa/.stamp 2>/dev/null)" != "$stamp" ]; then
   "$uv" pip sync --quiet --python .venv-rasa/bin/python requirements/rasa.lock
   echo "$stamp" > .venv-rasa/.stamp
 fi
+
+# Browser tests (tests/browser) drive Debian's Chromium; browsers cannot be downloaded by Playwright here.
+# Installed only when missing and we may (root with apt-get); otherwise those tests skip with a reason.
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Debian's chromium for the browser tests"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null; } \
+      || echo "setup: could not install chromium; browser tests will be skipped" >&2
+  else
+    echo "setup: /usr/bin/chromium is missing (needs root and apt-get); browser tests will be skipped" >&2
+  fi
+fi

@@ -201,6 +201,8 @@ class Profile(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # When the one gentle reminder about an unfinished intake was sent (bot/reminders.py).
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     participant: Mapped[Participant] = relationship(back_populates="profiles")
 
@@ -245,3 +247,8 @@ class ProcessedUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+# The coach review's tables live in their own module; importing it here registers them on
+# Base.metadata wherever the models are loaded (Alembic, tests).
+from storage import coach_models as _coach_models  # noqa: E402, F401

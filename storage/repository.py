@@ -86,6 +86,12 @@ class ParticipantRepository:
         self.session.flush()
 
 
+    def delete(self, participant: Participant) -> None:
+        """Erase a participant; their profiles go with them (ON DELETE CASCADE)."""
+        self.session.delete(participant)
+        self.session.flush()
+
+
 class ProfileRepository:
     """Create, edit, submit and list intake profiles."""
 
@@ -126,6 +132,20 @@ class ProfileRepository:
                 Profile.status == ProfileStatus.IN_PROGRESS,
             )
             .order_by(Profile.created_at)
+            .limit(1)
+        )
+        return self.session.scalars(statement).first()
+
+    def all_for(self, participant: Participant) -> Sequence[Profile]:
+        statement = select(Profile).where(Profile.participant_id == participant.id).order_by(Profile.created_at)
+        return self.session.scalars(statement).all()
+
+    def latest_for(self, participant: Participant) -> Profile | None:
+        """The participant's most recently created profile, whatever its status."""
+        statement = (
+            select(Profile)
+            .where(Profile.participant_id == participant.id)
+            .order_by(Profile.created_at.desc())
             .limit(1)
         )
         return self.session.scalars(statement).first()

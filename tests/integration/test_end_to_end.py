@@ -80,7 +80,7 @@ def test_client_language_is_used_before_a_choice(stack: Stack) -> None:
 def test_consent_creates_pseudonymous_participant_and_draft(stack: Stack) -> None:
     user_id = 5100003
     consent = start_in(stack, user_id, "ka")
-    [thanks] = send_and_wait(
+    thanks, *_question = send_and_wait(
         stack, callback_update(user_id, buttons(consent)[translate("ka", "Yes, I agree")]), user_id
     )
     assert thanks["text"] == translate("ka", domain_text("utter_consent_thanks"))

@@ -18,6 +18,7 @@ from storage.db import make_engine, make_session_factory, upgrade
 from tests.support.telegram_standin import TelegramStandIn
 
 TEST_HASH_KEY = "integration-test-key-not-secret"
+TEST_ENCRYPTION_KEYS = "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy0hISE"  # 32 bytes, for tests only
 
 
 def free_port() -> int:
@@ -61,7 +62,7 @@ def running_stack(data_dir: Path, database_url: str | None = None) -> Iterator[S
         "TELEGRAM_BASE_URL": standin.base_url,
         "TELEGRAM_BASE_FILE_URL": standin.base_file_url,
         "ID_HASH_KEY": TEST_HASH_KEY,
-        "ENCRYPTION_KEYS": os.environ["ENCRYPTION_KEYS"],
+        "ENCRYPTION_KEYS": os.environ.setdefault("ENCRYPTION_KEYS", TEST_ENCRYPTION_KEYS),
         "LOG_LEVEL": "DEBUG",
         "PTB_TIMEDELTA": "true",
     }

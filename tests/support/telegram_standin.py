@@ -11,7 +11,7 @@ import re
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -45,6 +45,7 @@ class RecordedCall:
     params: dict[str, Any]
     time: float
     status: int = 200
+    result: dict[str, Any] = field(default_factory=dict, compare=False)  # the answered object, once sent
 
 
 @dataclass
@@ -486,7 +487,8 @@ class TelegramStandIn:
         with self._cond:
             queued = self._failures.get(method)
             failure = queued.pop(0) if queued else None
-            self.calls.append(RecordedCall(method, params, time.time(), failure[0] if failure else 200))
+            call = RecordedCall(method, params, time.time(), failure[0] if failure else 200)
+            self.calls.append(call)
             self._cond.notify_all()
         try:
             if failure:
@@ -499,6 +501,8 @@ class TelegramStandIn:
         except Exception as exc:  # a bug in the stand-in, not in the bot: make it loud
             self._violation(f"{method}: stand-in crashed: {exc!r}")
             return ApiError(500, f"Internal Server Error: {exc!r}").response()
+        if isinstance(result, dict):
+            call.result.update(result)
         return JSONResponse({"ok": True, "result": result})
 
     @staticmethod

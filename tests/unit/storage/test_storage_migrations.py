@@ -22,6 +22,17 @@ from storage.db import (
 from storage.models import Base
 
 TABLES = {"participants", "profiles", "processed_updates"}
+# Added by 0002_coach_review (storage/coach_models.py).
+COACH_TABLES = {
+    "coach_users",
+    "coach_sessions",
+    "coach_login_failures",
+    "profile_status_changes",
+    "coach_notes",
+    "interview_appointments",
+    "coach_outbox",
+}
+HEAD = "0003_reminders"
 
 
 def test_upgrade_creates_the_tables_on_an_empty_database(db_url: str) -> None:
@@ -32,10 +43,10 @@ def test_upgrade_creates_the_tables_on_an_empty_database(db_url: str) -> None:
 
         upgrade(db_url)
 
-        assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
-        assert current_revision(db_url) == head_revision() == "0001_initial"
+        assert set(inspect(engine).get_table_names()) == TABLES | COACH_TABLES | {"alembic_version"}
+        assert current_revision(db_url) == head_revision() == HEAD
         upgrade(db_url)  # a second run changes nothing
-        assert current_revision(db_url) == "0001_initial"
+        assert current_revision(db_url) == HEAD
     finally:
         engine.dispose()
 
@@ -86,10 +97,10 @@ def test_cli_upgrade_and_current(db_url: str, capsys: pytest.CaptureFixture[str]
     assert storage_cli(["upgrade", "--url", db_url]) == 0
     output = capsys.readouterr().out
     assert output.count("\n") == 1
-    assert "0001_initial" in output
+    assert HEAD in output
 
     assert storage_cli(["current", "--url", db_url]) == 0
-    assert capsys.readouterr().out.strip().endswith("0001_initial (head)")
+    assert capsys.readouterr().out.strip().endswith(f"{HEAD} (head)")
 
 
 def test_cli_reports_an_unreachable_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,1 @@
+"""Coach review pages: profiles, German pre-interview summaries, workflow, exports, overview."""

@@ -1,0 +1,297 @@
+"""The paths off the straight line: why, skip, corrections, the summary, pause and resume after a
+restart, start again, voice answers and a table of bad inputs."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sqlite3
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from actions.intake import (
+    MSG_CHANGED,
+    MSG_DID_YOU_MEAN,
+    MSG_PAUSED,
+    MSG_RESTARTED,
+    MSG_WELCOME_BACK,
+    answer_payload,
+    edit_payload,
+)
+from actions.privacy import MSG_DELETED
+from actions.questions import BY_SLOT, SKIPPED, SUMMARY_CONFIRM
+from bot.conversation import MSG_EDITED, MSG_UNSUPPORTED_INPUT
+from bot.rendering import notice
+from core.i18n import translate
+from storage.hashing import subject_hash
+from storage.models import Participant, Profile
+from tests.support.intake_driver import IntakeDriver, Tap, Type, Voice
+from tests.support.stack import Stack
+from tests.support.telegram_standin import (
+    document_update,
+    edited_text_update,
+    location_update,
+    photo_update,
+    sticker_update,
+    text_update,
+)
+
+pytestmark = pytest.mark.integration
+
+_user_ids = itertools.count(6200001)
+
+
+def draft(stack: Stack, user_id: int) -> Profile:
+    with stack.session() as session:
+        hashed = subject_hash(user_id, stack.settings.hash_key())
+        participant = session.scalars(select(Participant).where(Participant.subject_hash == hashed)).one()
+        return session.scalars(
+            select(Profile)
+            .where(Profile.participant_id == participant.id)
+            .order_by(Profile.created_at.desc())
+        ).first()
+
+
+def question_text(lang: str, slot: str) -> str:
+    return translate(lang, BY_SLOT[slot].text)
+
+
+def started(stack: Stack, lang: str = "en") -> IntakeDriver:
+    driver = IntakeDriver(stack.standin, next(_user_ids), lang)
+    driver.start_and_consent()
+    return driver
+
+
+def reach(driver: IntakeDriver, slot: str, answers: dict[str, Any] | None = None) -> None:
+    """Answer (or skip) the questions until `slot` is asked."""
+    answers = answers or {}
+    for _ in range(60):
+        current = driver.current_question()
+        if current == slot:
+            return
+        assert current is not None
+        driver.answer(
+            answers.get(current, Tap(SKIPPED))
+            if current != "return_country"
+            else answers.get(current, Tap("GE"))
+        )
+    raise AssertionError(f"{slot} was never asked")
+
+
+def test_why_do_you_ask_explains_and_asks_again(stack: Stack) -> None:
+    driver = started(stack, "de")
+    replies = driver.send("Warum fragen Sie das?")
+    texts = [r["text"] for r in replies]
+    assert translate("de", BY_SLOT["display_name"].why) in texts
+    assert question_text("de", "display_name") in texts[-1]
+
+
+def test_why_button(stack: Stack) -> None:
+    driver = started(stack, "ka")
+    replies = driver.tap("/ask_why")
+    assert replies[0]["text"] == translate("ka", BY_SLOT["display_name"].why)
+    assert driver.current_question() == "display_name"
+
+
+def test_skip_by_button_and_by_words(stack: Stack) -> None:
+    driver = started(stack)
+    driver.answer(Tap(SKIPPED))
+    assert driver.current_question() == "age_group"
+    driver.send("I prefer not to say")
+    assert driver.current_question() == "return_country"
+    flags = {f["field"] for f in draft(stack, driver.user_id).answers["flags"] if f["kind"] == "skipped"}
+    assert flags == {"/person/display_name", "/person/age_group"}
+
+
+def test_required_question_cannot_be_skipped(stack: Stack) -> None:
+    driver = started(stack)
+    reach(driver, "return_country")
+    driver.send("skip")
+    assert driver.current_question() == "return_country"
+
+
+def test_misspelt_country_is_confirmed(stack: Stack) -> None:
+    driver = started(stack)
+    reach(driver, "return_country")
+    replies = driver.send("Armeniaa")
+    assert replies[-1]["text"].endswith(translate("en", MSG_DID_YOU_MEAN, {"country": "Armenia"}))
+    driver.tap(answer_payload("AM"))
+    assert driver.current_question() == "return_region"
+    assert draft(stack, driver.user_id).return_country == "AM"
+
+
+def test_correction_by_text(stack: Stack) -> None:
+    driver = started(stack)
+    reach(driver, "return_region")
+    assert draft(stack, driver.user_id).return_country == "GE"
+    replies = driver.send("actually it is Armenia, not Georgia")
+    assert translate("en", MSG_CHANGED) in [r["text"] for r in replies]
+    assert driver.current_question() == "return_region"
+    assert draft(stack, driver.user_id).return_country == "AM"
+
+
+def test_change_from_the_summary_then_submit(stack: Stack) -> None:
+    driver = started(stack, "fr")
+    reach(driver, "summary_confirmed", {"return_timeframe": Tap("undecided"), "interview_language": Tap("en"),
+                                        "goal": Tap("employment")})  # fmt: skip
+    summary = driver.last_keyboard()
+    assert "Géorgie" in summary["text"]
+    driver.tap(edit_payload("return_country"))
+    assert driver.current_question() == "return_country"
+    driver.answer(Tap("AL"))
+    assert driver.current_question() == "summary_confirmed"
+    assert "Albanie" in driver.last_keyboard()["text"]
+    driver.tap(answer_payload(SUMMARY_CONFIRM.code))
+    profile = draft(stack, driver.user_id)
+    assert (profile.status, profile.return_country) == ("submitted", "AL")
+
+
+def test_pause_and_resume_after_every_process_restarted(stack: Stack) -> None:
+    driver = started(stack, "ru")
+    reach(driver, "return_timeframe")
+    replies = driver.send("/stop")
+    assert replies[-1]["text"] == translate("ru", MSG_PAUSED)
+    for name in ("bot", "rasa", "actions"):
+        stack.processes[name].stop()
+    for name in ("actions", "rasa", "bot"):
+        stack.processes[name].start()
+    for name in ("actions", "rasa", "bot"):
+        stack.processes[name].wait_healthy(timeout=240)
+    replies = driver.send("/start")
+    assert replies[0]["text"] == translate("ru", MSG_WELCOME_BACK), replies
+    assert driver.current_question() == "return_timeframe", replies
+    driver.answer(Tap("lt_3_months"))
+    assert driver.current_question() == "interview_language"
+
+
+def test_start_again(stack: Stack) -> None:
+    driver = started(stack)
+    reach(driver, "return_region")
+    replies = driver.send("start again")
+    assert translate("en", MSG_RESTARTED) in [r["text"] for r in replies]
+    assert driver.current_question() == "display_name"
+    assert draft(stack, driver.user_id).return_country is None
+
+
+def test_voice_answer_is_stored_with_the_profile(stack: Stack) -> None:
+    driver = started(stack)
+    reach(driver, "return_region")
+    driver.answer(Voice("voice-file-1", b"OggS-invented-audio"))
+    assert driver.current_question() == "return_timeframe"
+    profile = draft(stack, driver.user_id)
+    region = profile.answers["return_plan"]["region"]
+    note = profile.answers["voice_notes"][0]
+    assert region["voice_note_id"] == note["id"] and note["field"] == "/return_plan/region"
+    stored = stack.settings.data_dir / "voice" / profile.id / f"{note['id']}.ogg"
+    assert stored.read_bytes() == b"OggS-invented-audio"
+
+
+BAD_INPUTS = {
+    "sticker": sticker_update,
+    "photo": photo_update,
+    "document": document_update,
+    "location": location_update,
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_INPUTS))
+def test_unsupported_input_gets_a_polite_answer_and_changes_nothing(stack: Stack, kind: str) -> None:
+    driver = started(stack, "ar")
+    reach(driver, "return_region")
+    before = draft(stack, driver.user_id).answers
+    mark = stack.standin.mark()
+    stack.standin.push_update(BAD_INPUTS[kind](driver.user_id))
+    [answer] = [
+        c.params for c in stack.standin.wait_for_calls("sendMessage", chat_id=driver.user_id, since=mark)
+    ]
+    assert answer["text"] == notice("ar", MSG_UNSUPPORTED_INPUT).text
+    assert draft(stack, driver.user_id).answers == before
+    assert driver.current_question() == "return_region"
+
+
+def test_edited_message_is_answered_and_changes_nothing(stack: Stack) -> None:
+    driver = started(stack, "tr")
+    reach(driver, "return_region")
+    driver.answer(Type("Ankara"))
+    before = draft(stack, driver.user_id).answers
+    mark = stack.standin.mark()
+    stack.standin.push_update(edited_text_update(driver.user_id, "İzmir", message_id=driver.message_ids))
+    [answer] = [
+        c.params for c in stack.standin.wait_for_calls("sendMessage", chat_id=driver.user_id, since=mark)
+    ]
+    assert answer["text"] == translate("tr", MSG_EDITED)
+    assert draft(stack, driver.user_id).answers == before
+
+
+def test_repeated_update_has_its_effect_once(stack: Stack) -> None:
+    driver = started(stack)
+    reach(driver, "return_region")
+    update = text_update(driver.user_id, "Gyumri", message_id=99)
+    update["update_id"] = 987650001
+    mark = stack.standin.mark()
+    stack.standin.push_update(update)
+    stack.standin.push_update(dict(update))
+    driver.settle(mark, "sendMessage")
+    driver.answer(Tap("lt_3_months"))  # a later message is processed as usual
+    assert driver.current_question() == "interview_language"
+    sent = [c for c in stack.standin.calls[mark:] if c.method == "sendMessage"]
+    asked = [c for c in sent if question_text("en", "return_timeframe") in c.params["text"]]
+    assert len(asked) == 1, "the repeated update was processed twice"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["x" * 5000, "🙂🙂🙂", "‮evil‬ <b>bold</b> <script>alert(1)</script>", "ქართული ტექსტი", "   \n  "],
+)
+def test_any_text_at_an_open_question(stack: Stack, text: str) -> None:
+    driver = started(stack)
+    reach(driver, "return_region")
+    replies = driver.send(text)
+    assert replies, "no answer"
+    region = draft(stack, driver.user_id).answers.get("return_plan", {}).get("region")
+    if text.strip():
+        assert region is not None and len(region["text"]) <= 4096
+        assert driver.current_question() == "return_timeframe"
+    else:
+        assert region is None
+        assert driver.current_question() == "return_region"
+
+
+def test_mydata_sends_a_summary_and_a_json_file(stack: Stack) -> None:
+    driver = started(stack, "sq")
+    reach(driver, "return_timeframe")
+    mark = stack.standin.mark()
+    driver.send("/mydata")
+    [document] = stack.standin.wait_for_calls("sendDocument", chat_id=driver.user_id, since=mark)
+    upload = document.params["document"]
+    data = json.loads(upload.data)
+    assert data["profiles"][0]["return_plan"]["country"] == "GE"
+    assert data["consent"]["language"] == "sq"
+    assert driver.current_question() == "return_timeframe"  # the intake goes on
+
+
+def test_delete_erases_everything_about_the_person(stack: Stack) -> None:
+    driver = started(stack, "en")
+    reach(driver, "return_timeframe", {"return_region": Voice("voice-file-del", b"OggS-to-be-deleted")})
+    profile = draft(stack, driver.user_id)
+    hashed = subject_hash(driver.user_id, stack.settings.hash_key())
+    driver.send("/delete")
+    replies = driver.tap("/confirm_delete")
+    assert replies[-1]["text"] == translate("en", MSG_DELETED)
+    with stack.session() as session:
+        assert session.scalars(select(Participant).where(Participant.subject_hash == hashed)).first() is None
+        assert session.get(Profile, profile.id) is None
+    assert not (stack.settings.data_dir / "voice" / profile.id).exists()
+    tracker_db = stack.settings.data_dir / "rasa-tracker.db"
+    with sqlite3.connect(tracker_db) as connection:
+        rows = connection.execute("SELECT COUNT(*) FROM events WHERE sender_id = ?", (hashed,)).fetchone()[0]
+    assert rows == 0
+    # Starting again is possible, as a newcomer.
+    replies = driver.send("/start")
+    assert buttons_of(replies[-1]), "the language buttons are offered again"
+
+
+def buttons_of(message: dict[str, Any]) -> list[str]:
+    return [b["text"] for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
