@@ -39,6 +39,7 @@ from actions.questions import (
 from actions.store import file_voice_notes, unit_of_work
 from core.i18n import translate
 from core.languages import country_name
+from storage.coach import enqueue_submission_notice
 from storage.repository import ParticipantRepository, ProfileRepository
 
 logger = logging.getLogger(__name__)
@@ -316,10 +317,9 @@ class ValidateIntakeForm(FormValidationAction):
             # activated again (after a pause, a digression or an edit). It stays as it was.
             return {slot: value}
         tapped = button_value(message)
-        intent = (message.get("intent") or {}).get("name")
         text = str(value) if isinstance(value, str) else ""
 
-        if tapped == SKIPPED or (intent == "skip_question" and tapped is None):
+        if tapped == SKIPPED or (tapped is None and self._typed_skip(question, message, text, lang)):
             if question.optional:
                 updates: dict[str, Any] = {slot: SKIPPED, "multi_selection": None}
                 if slot == "work_sector":
@@ -380,6 +380,20 @@ class ValidateIntakeForm(FormValidationAction):
             reply(dispatcher, lang, MSG_YEARS if question.kind == "years" else MSG_CHOOSE)
             return {slot: None}
         return self._after_choice(slot, code, tracker)
+
+    @staticmethod
+    def _typed_skip(question: Question, message: dict[str, Any], text: str, lang: str) -> bool:
+        """ "I prefer not to say" in words: a confident skip intent that is not itself an answer ("2")."""
+        intent = message.get("intent") or {}
+        if intent.get("name") != "skip_question" or float(intent.get("confidence") or 0) < 0.8:
+            return False
+        if question.kind == "years":
+            return parse_years(text) is None
+        if question.kind == "country":
+            return parse_country(text)[0] is None
+        if question.kind in ("choice", "multi"):
+            return parse_choice(question.options + question.extra_options, text, lang) is None
+        return True
 
     @staticmethod
     def _after_choice(slot: str, code: str, tracker: Tracker) -> dict[str, Any]:
@@ -654,16 +668,7 @@ class ActionSubmitIntake(Action):
             profile = profiles.draft_for(participant)
             profile.set_answers(answers)
             profiles.submit(profile)
-            notify_coaches(session, profile.id)
+            enqueue_submission_notice(session, profile.id)  # sent by the bot process (outbox)
         logger.info("intake submitted")
         reply(dispatcher, lang, MSG_SUBMITTED)
         return [SlotSet("intake_status", "submitted")]
-
-
-def notify_coaches(session: Any, profile_id: str) -> None:
-    """Queue the notice to the coaches' chat (sent by the bot process); optional component."""
-    try:
-        from storage.coach import enqueue_submission_notice
-    except ImportError:  # the coach review module is not installed
-        return
-    enqueue_submission_notice(session, profile_id)

@@ -94,6 +94,16 @@ def _country_names() -> dict[str, str]:
             value = getattr(country, attribute, None)
             if value:
                 names.setdefault(fold(value), country.alpha_2)
+    # A distinctive word of a longer name stands for the country when no other country uses it:
+    # "Bosnia" (Bosnia & Herzegovina), "Македонија" (Северна Македонија), "Moldau" (Republik Moldau).
+    words: dict[str, set[str]] = {}
+    for name, code in names.items():
+        for word in name.split():
+            if len(word) >= 5:
+                words.setdefault(word, set()).add(code)
+    for word, codes in words.items():
+        if len(codes) == 1 and word not in names:
+            names[word] = next(iter(codes))
     names.update({fold(alias): code for alias, code in _COUNTRY_ALIASES.items()})
     return names
 
@@ -104,6 +114,10 @@ _COUNTRY_ALIASES = {
     "Makedonija": "MK", "Nordmazedonien": "MK", "Srbija": "RS", "Kosova": "XK", "Turkiye": "TR",
     "Türkei": "TR", "Irak": "IQ", "Afganistan": "AF", "Iran": "IR", "Syrien": "SY", "Ukraina": "UA",
     "Moldawien": "MD", "Moldova": "MD", "Russland": "RU", "Rossiya": "RU",
+    # Transliterations and everyday names people type in Latin letters or their own script.
+    "Vrastan": "GE", "Rusastan": "RU", "Souria": "SY", "Suriya": "SY", "Syria": "SY", "Al Jazair": "DZ",
+    "Filastin": "PS", "Palestine": "PS", "فلسطين": "PS", "Mali i Zi": "ME", "Armania": "AM",
+    "Gruziya": "GE", "Iraq": "IQ", "Afghanistan": "AF",
 }  # fmt: skip
 
 

@@ -73,7 +73,9 @@ async def send_all(
     context: ContextTypes.DEFAULT_TYPE, chat_id: int, messages: Sequence[OutgoingMessage]
 ) -> None:
     for message in messages:
-        sent = await context.bot.send_message(chat_id=chat_id, text=message.text, reply_markup=reply_markup(message))
+        sent = await context.bot.send_message(
+            chat_id=chat_id, text=message.text, reply_markup=reply_markup(message)
+        )
         if message.buttons and context.chat_data is not None:
             context.chat_data[LAST_KEYBOARD_KEY] = sent.message_id
         if message.document is not None:

@@ -1,4 +1,4 @@
-"""Translations from the gettext catalogs in bot/locale (English source strings), for the bot and the actions."""
+"""Translations from the gettext catalogs in bot/locale (English source strings), for bot and actions."""
 
 from __future__ import annotations
 
@@ -42,4 +42,3 @@ def translate(lang: str, msgid: str, params: dict[str, Any] | None = None) -> st
 def gettext_noop(msgid: str) -> str:
     """Marks a string for extraction; it is translated later, when the user's language is known."""
     return msgid
-

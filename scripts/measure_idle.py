@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support.stack import running_stack  # noqa: E402
+from tests.support.stack import running_stack
 
 
 def _children(pid: int) -> list[int]:

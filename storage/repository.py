@@ -85,7 +85,6 @@ class ParticipantRepository:
         participant.consent_language = language
         self.session.flush()
 
-
     def delete(self, participant: Participant) -> None:
         """Erase a participant; their profiles go with them (ON DELETE CASCADE)."""
         self.session.delete(participant)
@@ -137,7 +136,9 @@ class ProfileRepository:
         return self.session.scalars(statement).first()
 
     def all_for(self, participant: Participant) -> Sequence[Profile]:
-        statement = select(Profile).where(Profile.participant_id == participant.id).order_by(Profile.created_at)
+        statement = (
+            select(Profile).where(Profile.participant_id == participant.id).order_by(Profile.created_at)
+        )
         return self.session.scalars(statement).all()
 
     def latest_for(self, participant: Participant) -> Profile | None:

@@ -33,7 +33,9 @@ def standin() -> Iterator[TelegramStandIn]:
         yield running
 
 
-def make_draft(sessions: sessionmaker[Session], subject: str, chat_id: int, lang: str, idle: timedelta) -> str:
+def make_draft(
+    sessions: sessionmaker[Session], subject: str, chat_id: int, lang: str, idle: timedelta
+) -> str:
     with sessions() as session:
         participant = ParticipantRepository(session).get_or_create(subject)
         participant.chat_language = lang
@@ -45,7 +47,9 @@ def make_draft(sessions: sessionmaker[Session], subject: str, chat_id: int, lang
         return profile.id
 
 
-def test_one_reminder_after_the_time_and_never_twice(sessions: sessionmaker[Session], standin: TelegramStandIn) -> None:
+def test_one_reminder_after_the_time_and_never_twice(
+    sessions: sessionmaker[Session], standin: TelegramStandIn
+) -> None:
     make_draft(sessions, "a" * 64, 7100001, "ka", idle=timedelta(hours=25))
     make_draft(sessions, "b" * 64, 7100002, "de", idle=timedelta(hours=2))
     bot = Bot(standin.token, base_url=standin.base_url)
@@ -69,7 +73,9 @@ def test_the_clock_decides(sessions: sessionmaker[Session], standin: TelegramSta
 
     async def later() -> int:
         async with bot:
-            return await send_due_reminders(bot, sessions, timedelta(hours=24), now=utcnow() + timedelta(hours=23))
+            return await send_due_reminders(
+                bot, sessions, timedelta(hours=24), now=utcnow() + timedelta(hours=23)
+            )
 
     assert asyncio.run(later()) == 1
     assert standin.sent_messages(7100003)[0]["text"] == translate("fa", MSG_REMINDER)
