@@ -501,8 +501,7 @@ class ActionStart(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         if not tracker.get_slot("consent_given"):
-            dispatcher.utter_message(response="utter_welcome")
-            return []
+            return welcome(dispatcher, tracker)
         lang = chat_language(tracker)
         if intake_finished(tracker):
             reply(dispatcher, lang, MSG_ALREADY_SUBMITTED)

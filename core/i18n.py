@@ -15,15 +15,19 @@ LOCALE_DIR = Path(__file__).resolve().parent.parent / "bot" / "locale"
 DOMAIN = "messages"
 
 
-@cache
-def catalog(lang: str) -> dict[str, str]:
-    """msgid -> msgstr for one language; empty for English, the source language."""
-    path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+def load_catalog(path: Path, lang: str) -> dict[str, str]:
+    """msgid -> msgstr of one .po file (fuzzy and empty entries left out); empty if there is none."""
     if not path.exists():
         return {}
     with path.open("rb") as file:
         po = read_po(file, locale=lang)
     return {str(m.id): str(m.string) for m in po if m.id and m.string and not m.fuzzy}
+
+
+@cache
+def catalog(lang: str) -> dict[str, str]:
+    """msgid -> msgstr for one language; empty for English, the source language."""
+    return load_catalog(LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po", lang)
 
 
 class _KeepMissing(dict[str, Any]):

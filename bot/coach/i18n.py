@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from babel.messages.pofile import read_po
+from core.i18n import load_catalog
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "coach"
@@ -19,12 +19,7 @@ UI_LANGUAGE = "de"
 @cache
 def catalog(lang: str) -> dict[str, str]:
     """msgid -> msgstr for one language; empty for English, the source language."""
-    path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
-    if not path.exists():
-        return {}
-    with path.open("rb") as file:
-        po = read_po(file, locale=lang)
-    return {str(m.id): str(m.string) for m in po if m.id and m.string and not m.fuzzy}
+    return load_catalog(LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po", lang)
 
 
 def gettext(msgid: str, lang: str = UI_LANGUAGE) -> str:
