@@ -15,6 +15,7 @@ from actions.actions import chat_language, detected_language, reply
 from actions.parsing import (
     button_value,
     countries_in,
+    fold,
     parse_choice,
     parse_country,
     parse_free_text,
@@ -384,8 +385,10 @@ class ValidateIntakeForm(FormValidationAction):
     @staticmethod
     def _typed_skip(question: Question, message: dict[str, Any], text: str, lang: str) -> bool:
         """ "I prefer not to say" in words: a confident skip intent that is not itself an answer ("2")."""
+        if fold(text) in (fold(MSG_SKIP), fold(translate(lang, MSG_SKIP))):  # the button's words, typed
+            return True
         intent = message.get("intent") or {}
-        if intent.get("name") != "skip_question" or float(intent.get("confidence") or 0) < 0.8:
+        if intent.get("name") != "skip_question" or float(intent.get("confidence") or 0) < 0.6:
             return False
         if question.kind == "years":
             return parse_years(text) is None

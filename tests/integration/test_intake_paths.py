@@ -82,7 +82,7 @@ def reach(driver: IntakeDriver, slot: str, answers: dict[str, Any] | None = None
 
 def test_why_do_you_ask_explains_and_asks_again(stack: Stack) -> None:
     driver = started(stack, "de")
-    replies = driver.send("Warum fragen Sie das?")
+    replies = driver.send("Warum fragen Sie das?", question=True)
     texts = [r["text"] for r in replies]
     assert translate("de", BY_SLOT["display_name"].why) in texts
     assert question_text("de", "display_name") in texts[-1]
@@ -90,7 +90,7 @@ def test_why_do_you_ask_explains_and_asks_again(stack: Stack) -> None:
 
 def test_why_button(stack: Stack) -> None:
     driver = started(stack, "ka")
-    replies = driver.tap("/ask_why")
+    replies = driver.tap("/ask_why", question=True)
     assert replies[0]["text"] == translate("ka", BY_SLOT["display_name"].why)
     assert driver.current_question() == "display_name"
 
@@ -99,7 +99,7 @@ def test_skip_by_button_and_by_words(stack: Stack) -> None:
     driver = started(stack)
     driver.answer(Tap(SKIPPED))
     assert driver.current_question() == "age_group"
-    driver.send("I prefer not to say")
+    driver.send("I prefer not to say", question=True)
     assert driver.current_question() == "return_country"
     flags = {f["field"] for f in draft(stack, driver.user_id).answers["flags"] if f["kind"] == "skipped"}
     assert flags == {"/person/display_name", "/person/age_group"}
@@ -108,16 +108,16 @@ def test_skip_by_button_and_by_words(stack: Stack) -> None:
 def test_required_question_cannot_be_skipped(stack: Stack) -> None:
     driver = started(stack)
     reach(driver, "return_country")
-    driver.send("skip")
+    driver.send("skip", question=True)
     assert driver.current_question() == "return_country"
 
 
 def test_misspelt_country_is_confirmed(stack: Stack) -> None:
     driver = started(stack)
     reach(driver, "return_country")
-    replies = driver.send("Armeniaa")
+    replies = driver.send("Armeniaa", question=True)
     assert replies[-1]["text"].endswith(translate("en", MSG_DID_YOU_MEAN, {"country": "Armenia"}))
-    driver.tap(answer_payload("AM"))
+    driver.tap(answer_payload("AM"), question=True)
     assert driver.current_question() == "return_region"
     assert draft(stack, driver.user_id).return_country == "AM"
 
@@ -126,7 +126,7 @@ def test_correction_by_text(stack: Stack) -> None:
     driver = started(stack)
     reach(driver, "return_region")
     assert draft(stack, driver.user_id).return_country == "GE"
-    replies = driver.send("actually it is Armenia, not Georgia")
+    replies = driver.send("actually it is Armenia, not Georgia", question=True)
     assert translate("en", MSG_CHANGED) in [r["text"] for r in replies]
     assert driver.current_question() == "return_region"
     assert draft(stack, driver.user_id).return_country == "AM"
@@ -138,7 +138,7 @@ def test_change_from_the_summary_then_submit(stack: Stack) -> None:
                                         "goal": Tap("employment")})  # fmt: skip
     summary = driver.last_keyboard()
     assert "Géorgie" in summary["text"]
-    driver.tap(edit_payload("return_country"))
+    driver.tap(edit_payload("return_country"), question=True)
     assert driver.current_question() == "return_country"
     driver.answer(Tap("AL"))
     assert driver.current_question() == "summary_confirmed"
@@ -159,7 +159,7 @@ def test_pause_and_resume_after_every_process_restarted(stack: Stack) -> None:
         stack.processes[name].start()
     for name in ("actions", "rasa", "bot"):
         stack.processes[name].wait_healthy(timeout=240)
-    replies = driver.send("/start")
+    replies = driver.send("/start", question=True)
     assert replies[0]["text"] == translate("ru", MSG_WELCOME_BACK), replies
     assert driver.current_question() == "return_timeframe", replies
     driver.answer(Tap("lt_3_months"))
@@ -169,7 +169,7 @@ def test_pause_and_resume_after_every_process_restarted(stack: Stack) -> None:
 def test_start_again(stack: Stack) -> None:
     driver = started(stack)
     reach(driver, "return_region")
-    replies = driver.send("start again")
+    replies = driver.send("start again", question=True)
     assert translate("en", MSG_RESTARTED) in [r["text"] for r in replies]
     assert driver.current_question() == "display_name"
     assert draft(stack, driver.user_id).return_country is None
@@ -248,7 +248,7 @@ def test_repeated_update_has_its_effect_once(stack: Stack) -> None:
 def test_any_text_at_an_open_question(stack: Stack, text: str) -> None:
     driver = started(stack)
     reach(driver, "return_region")
-    replies = driver.send(text)
+    replies = driver.send(text, question=True)
     assert replies, "no answer"
     region = draft(stack, driver.user_id).answers.get("return_plan", {}).get("region")
     if text.strip():
@@ -263,7 +263,7 @@ def test_mydata_sends_a_summary_and_a_json_file(stack: Stack) -> None:
     driver = started(stack, "sq")
     reach(driver, "return_timeframe")
     mark = stack.standin.mark()
-    driver.send("/mydata")
+    driver.send("/mydata", question=True)
     [document] = stack.standin.wait_for_calls("sendDocument", chat_id=driver.user_id, since=mark)
     upload = document.params["document"]
     data = json.loads(upload.data)
@@ -277,7 +277,7 @@ def test_delete_erases_everything_about_the_person(stack: Stack) -> None:
     reach(driver, "return_timeframe", {"return_region": Voice("voice-file-del", b"OggS-to-be-deleted")})
     profile = draft(stack, driver.user_id)
     hashed = subject_hash(driver.user_id, stack.settings.hash_key())
-    driver.send("/delete")
+    driver.send("/delete", question=True)
     replies = driver.tap("/confirm_delete")
     assert replies[-1]["text"] == translate("en", MSG_DELETED)
     with stack.session() as session:
@@ -289,7 +289,7 @@ def test_delete_erases_everything_about_the_person(stack: Stack) -> None:
         rows = connection.execute("SELECT COUNT(*) FROM events WHERE sender_id = ?", (hashed,)).fetchone()[0]
     assert rows == 0
     # Starting again is possible, as a newcomer.
-    replies = driver.send("/start")
+    replies = driver.send("/start", question=True)
     assert buttons_of(replies[-1]), "the language buttons are offered again"
 
 

@@ -35,6 +35,7 @@ class Voice:
 
 
 Step = Tap | Type | Multi | Voice
+QUIET_S = 0.5  # no new call for this long: the bot has sent all replies of a turn
 
 
 def buttons(message: dict[str, Any]) -> dict[str, str]:
@@ -53,32 +54,47 @@ class IntakeDriver:
     message_ids: int = 1000
 
     # --- low level --------------------------------------------------------------------------
-    def settle(self, mark: int, method: str, timeout: float = 60) -> list[dict[str, Any]]:
+    def settle(
+        self, mark: int, method: str, timeout: float = 60, question: bool = False
+    ) -> list[dict[str, Any]]:
+        """The bot's replies since `mark`: at least one `method` call, then (with `question`) until a
+        message with buttons came, then until the bot has been quiet for a moment."""
         self.standin.wait_for_calls(method, chat_id=self.user_id, since=mark, timeout=timeout)
+        deadline = time.monotonic() + timeout
+        while (
+            question
+            and time.monotonic() < deadline
+            and not any(c.params.get("reply_markup") for c in self._replies_since(mark))
+        ):
+            time.sleep(0.05)
         count, stable_since = -1, time.monotonic()
-        while time.monotonic() - stable_since < 0.25:  # the bot sends a turn's replies back to back
+        # The message with buttons ends a turn; otherwise wait until the bot has been quiet a while.
+        quiet = QUIET_S / 5 if question else QUIET_S
+        while time.monotonic() - stable_since < quiet:
             now = len(self.standin.calls)
             if now != count:
                 count, stable_since = now, time.monotonic()
             time.sleep(0.05)
-        calls = [
+        replies = [c.params for c in self._replies_since(mark)]
+        self.transcript.extend(replies)
+        return replies
+
+    def _replies_since(self, mark: int) -> list[Any]:
+        return [
             c
             for c in self.standin.calls[mark:]
             if c.method in ("sendMessage", "editMessageText") and c.params.get("chat_id") == self.user_id
         ]
-        replies = [c.params for c in calls]
-        self.transcript.extend(replies)
-        return replies
 
-    def send(self, text: str) -> list[dict[str, Any]]:
+    def send(self, text: str, question: bool = False) -> list[dict[str, Any]]:
         mark = self.standin.mark()
         self.message_ids += 1
         self.standin.push_update(
             text_update(self.user_id, text, message_id=self.message_ids, language_code=self.language_code)
         )
-        return self.settle(mark, "sendMessage")
+        return self.settle(mark, "sendMessage", question=question)
 
-    def tap(self, data: str, expect: str = "sendMessage") -> list[dict[str, Any]]:
+    def tap(self, data: str, expect: str = "sendMessage", question: bool = False) -> list[dict[str, Any]]:
         message = self.last_keyboard()
         assert data in buttons(message), f"no button {data!r} in {buttons(message)}"
         mark = self.standin.mark()
@@ -86,13 +102,13 @@ class IntakeDriver:
             callback_update(self.user_id, data, message_id=self._message_id_of(message),
                             language_code=self.language_code)
         )  # fmt: skip
-        return self.settle(mark, expect)
+        return self.settle(mark, expect, question=question)
 
     def voice(self, step: Voice) -> list[dict[str, Any]]:
         self.standin.add_file(step.file_id, step.data)
         mark = self.standin.mark()
         self.standin.push_update(voice_update(self.user_id, step.file_id, duration=4))
-        return self.settle(mark, "sendMessage")
+        return self.settle(mark, "sendMessage", question=True)
 
     def _message_id_of(self, params: dict[str, Any]) -> int:
         for call in reversed(self.standin.calls):
@@ -108,9 +124,12 @@ class IntakeDriver:
 
     # --- high level -------------------------------------------------------------------------
     def start_and_consent(self) -> None:
-        self.send("/start")
-        self.tap(next(d for d, t in buttons(self.last_keyboard()).items() if t == native_name(self.lang)))
-        self.tap("/affirm")
+        self.send("/start", question=True)
+        self.tap(
+            next(d for d, t in buttons(self.last_keyboard()).items() if t == native_name(self.lang)),
+            question=True,
+        )
+        self.tap("/affirm", question=True)
 
     def current_question(self) -> str | None:
         """The slot whose question the last keyboard message asks."""
@@ -124,14 +143,14 @@ class IntakeDriver:
 
     def answer(self, step: Step) -> list[dict[str, Any]]:
         if isinstance(step, Tap):
-            return self.tap(answer_payload(step.value))
+            return self.tap(answer_payload(step.value), question=True)
         if isinstance(step, Type):
-            return self.send(step.text)
+            return self.send(step.text, question=True)
         if isinstance(step, Voice):
             return self.voice(step)
         for value in step.values:
-            self.tap(answer_payload(value), expect="editMessageText")
-        return self.tap(answer_payload(DONE))
+            self.tap(answer_payload(value), expect="editMessageText", question=True)
+        return self.tap(answer_payload(DONE), question=True)
 
     def complete(self, answers: dict[str, list[Step]], max_turns: int = 80) -> list[dict[str, Any]]:
         """Answer every question from `answers` (slot -> steps, used in order) until submitted."""
@@ -141,7 +160,7 @@ class IntakeDriver:
             if slot is None:
                 raise AssertionError(f"no known question in {self.last_keyboard()['text']!r}")
             if slot == "summary_confirmed" and not pending.get(slot):
-                return self.tap(answer_payload(SUMMARY_CONFIRM.code))
+                return self.tap(answer_payload(SUMMARY_CONFIRM.code))  # the last reply has no buttons
             steps = pending.get(slot) or [Tap(SKIPPED)]
             step = steps.pop(0) if len(steps) > 1 else steps[0]
             self.answer(step)
