@@ -238,6 +238,25 @@ globals().update({action.__name__: action for action in ASK_ACTIONS})
 # --- validating -----------------------------------------------------------------------------
 
 
+DIGRESSION_RESPONSES = {
+    "help": "utter_help",
+    "ask_data_use": "utter_data_use",
+    "consent_more_info": "utter_data_use",
+}
+
+
+def asked_about_the_question(message: dict[str, Any], text: str) -> str | None:
+    """The digression intent of a message when it is one for sure: a button, or a short, confident text.
+    Anything else is taken as an answer ("Pflege" is a job, even if it sounds like "Hilfe")."""
+    intent = message.get("intent") or {}
+    name = str(intent.get("name") or "")
+    if name not in (*DIGRESSION_RESPONSES, "ask_why"):
+        return None
+    if text.startswith("/") or (float(intent.get("confidence") or 0) >= 0.9 and len(text.split()) <= 6):
+        return name
+    return None
+
+
 def is_off_topic_question(message: dict[str, Any], text: str) -> bool:
     """A confident out-of-scope question, not an answer (any other text answers an open question)."""
     intent = message.get("intent") or {}
@@ -327,6 +346,15 @@ class ValidateIntakeForm(FormValidationAction):
                     updates.update(dict.fromkeys(WORK_SLOTS[1:], SKIPPED))
                 return updates
             reply(dispatcher, lang, MSG_REQUIRED)
+            return {slot: None}
+
+        digression = asked_about_the_question(message, text)
+        if digression is not None:
+            # "Why do you ask?", "help", "who sees this?": answered, then the question again.
+            if digression == "ask_why":
+                reply(dispatcher, lang, question.why)
+            else:
+                dispatcher.utter_message(response=DIGRESSION_RESPONSES[digression])
             return {slot: None}
 
         if is_off_topic_question(message, text):
@@ -483,6 +511,33 @@ class ActionExplainQuestion(Action):
         return []
 
 
+def answer_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+    """An open question's answer that NLU took for "stop", "start again" or a correction.
+
+    At a free-text question a typed message is the answer unless it is short and NLU is very sure
+    ("Ich möchte als Köchin arbeiten" is not a wish to stop). The commands (/stop ...) always act.
+    Returns the events that file it as the answer, or None when it really is the digression.
+    """
+    slot = str(tracker.get_slot("requested_slot") or "")
+    question = BY_SLOT.get(slot)
+    message = tracker.latest_message
+    text = str(message.get("text") or "")
+    confidence = float((message.get("intent") or {}).get("confidence") or 0)
+    if (
+        question is None
+        or question.kind != "text"
+        or tracker.active_loop.get("name") != FORM
+        or text.startswith("/")
+        or (confidence >= 0.95 and len(text.split()) <= 4)
+    ):
+        return None
+    answer = parse_free_text(text)
+    if answer is None:
+        return None
+    save_draft(tracker, {slot: answer})
+    return [SlotSet(slot, answer), FollowupAction(FORM)]
+
+
 class ActionPauseIntake(Action):
     def name(self) -> str:
         return "action_pause_intake"
@@ -490,6 +545,9 @@ class ActionPauseIntake(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        instead = answer_instead(dispatcher, tracker)
+        if instead is not None:
+            return instead
         reply(dispatcher, chat_language(tracker), MSG_PAUSED)
         return [ActiveLoop(None), SlotSet("requested_slot", None)]
 
@@ -552,6 +610,9 @@ class ActionRestartIntake(Action):
         if not tracker.get_slot("consent_given"):
             dispatcher.utter_message(response="utter_welcome")
             return []
+        instead = answer_instead(dispatcher, tracker)
+        if instead is not None:
+            return instead
         reply(dispatcher, chat_language(tracker), MSG_RESTARTED)
         cleared = {
             slot: None for slot in (*FORM_SLOTS, "work_experience", "multi_selection", "country_candidate")
@@ -616,6 +677,10 @@ class ActionCorrectAnswer(Action):
                     save_draft(tracker, updates)
                 return [*(SlotSet(k, v) for k, v in updates.items()), FollowupAction(FORM)]
         named = [code for code in countries_in(text) if code != current]
+        if not named:
+            instead = answer_instead(dispatcher, tracker)
+            if instead is not None:
+                return instead
         if named and len(named) == 1:
             reply(dispatcher, lang, MSG_CHANGED)
             updates = {"return_country": named[0], "country_candidate": None}
