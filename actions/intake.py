@@ -424,7 +424,8 @@ class ValidateIntakeForm(FormValidationAction):
             return parse_country(text)[0] is None
         if question.kind in ("choice", "multi"):
             return parse_choice(question.options + question.extra_options, text, lang) is None
-        return True
+        # A free-text question: any text may be the answer, so only a sure, short "skip" skips.
+        return float(intent.get("confidence") or 0) >= 0.9 and len(text.split()) <= 6
 
     @staticmethod
     def _after_choice(slot: str, code: str, tracker: Tracker) -> dict[str, Any]:
@@ -563,6 +564,9 @@ class ActionStart(Action):
     ) -> list[EventType]:
         if not tracker.get_slot("consent_given"):
             return welcome(dispatcher, tracker)
+        instead = answer_instead(dispatcher, tracker)  # "Тбилиси" is an answer, not "continue"
+        if instead is not None:
+            return instead
         lang = chat_language(tracker)
         if intake_finished(tracker):
             reply(dispatcher, lang, MSG_ALREADY_SUBMITTED)
