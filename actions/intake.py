@@ -245,16 +245,22 @@ DIGRESSION_RESPONSES = {
 }
 
 
-def asked_about_the_question(message: dict[str, Any], text: str) -> str | None:
+QUESTION_MARKS = ("?", "؟", ";", "՞")
+
+
+def asked_about_the_question(message: dict[str, Any], text: str, free_text: bool) -> str | None:
     """The digression intent of a message when it is one for sure: a button, or a short, confident text.
     Anything else is taken as an answer ("Pflege" is a job, even if it sounds like "Hilfe")."""
     intent = message.get("intent") or {}
     name = str(intent.get("name") or "")
     if name not in (*DIGRESSION_RESPONSES, "ask_why"):
         return None
-    if text.startswith("/") or (float(intent.get("confidence") or 0) >= 0.9 and len(text.split()) <= 6):
+    if text.startswith("/"):
         return name
-    return None
+    sure = float(intent.get("confidence") or 0) >= 0.9
+    if free_text:  # any words may be the answer: only a question or a word or two count as asking
+        return name if sure and (text.rstrip().endswith(QUESTION_MARKS) or len(text.split()) <= 2) else None
+    return name if sure and len(text.split()) <= 6 else None
 
 
 def is_off_topic_question(message: dict[str, Any], text: str) -> bool:
@@ -348,7 +354,7 @@ class ValidateIntakeForm(FormValidationAction):
             reply(dispatcher, lang, MSG_REQUIRED)
             return {slot: None}
 
-        digression = asked_about_the_question(message, text)
+        digression = asked_about_the_question(message, text, question.kind == "text")
         if digression is not None:
             # "Why do you ask?", "help", "who sees this?": answered, then the question again.
             if digression == "ask_why":
@@ -529,7 +535,7 @@ def answer_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[E
         or question.kind != "text"
         or tracker.active_loop.get("name") != FORM
         or text.startswith("/")
-        or (confidence >= 0.95 and len(text.split()) <= 4)
+        or (confidence >= 0.95 and len(text.split()) <= 3)
     ):
         return None
     answer = parse_free_text(text)
