@@ -258,8 +258,8 @@ def asked_about_the_question(message: dict[str, Any], text: str, free_text: bool
     if text.startswith("/"):
         return name
     sure = float(intent.get("confidence") or 0) >= 0.9
-    if free_text:  # any words may be the answer: only a question or a word or two count as asking
-        return name if sure and (text.rstrip().endswith(QUESTION_MARKS) or len(text.split()) <= 2) else None
+    if free_text:  # any words may be the answer ("Pflege" is a job, not "Hilfe"): only a question asks
+        return name if sure and text.rstrip().endswith(QUESTION_MARKS) else None
     return name if sure and len(text.split()) <= 6 else None
 
 
