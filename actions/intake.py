@@ -518,6 +518,19 @@ class ActionExplainQuestion(Action):
         return []
 
 
+def typed_answer(question: Question, text: str, lang: str) -> str | None:
+    """What a typed text answers to a choice, years or country question, if it clearly does."""
+    if question.kind == "years":
+        years = parse_years(text)
+        return str(years) if years is not None else None
+    if question.kind == "country":
+        code, confident = parse_country(text)
+        return code if confident else None
+    if question.kind == "choice":
+        return parse_choice(question.options + question.extra_options, text, lang)
+    return None
+
+
 def answer_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
     """An open question's answer that NLU took for "stop", "start again" or a correction.
 
@@ -530,13 +543,17 @@ def answer_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[E
     message = tracker.latest_message
     text = str(message.get("text") or "")
     confidence = float((message.get("intent") or {}).get("confidence") or 0)
-    if (
-        question is None
-        or question.kind != "text"
-        or tracker.active_loop.get("name") != FORM
-        or text.startswith("/")
-        or (confidence >= 0.95 and len(text.split()) <= 3)
-    ):
+    if question is None or tracker.active_loop.get("name") != FORM or text.startswith("/"):
+        return None
+    if question.kind != "text" and slot not in ("work_sector", "work_more"):  # "2" at "how many years?"
+        code = typed_answer(question, text, chat_language(tracker))  # is an answer, whatever NLU thought
+        if code is None:
+            return None
+        save_draft(tracker, {slot: code})
+        return [SlotSet(slot, code), FollowupAction(FORM)]
+    if question.kind != "text":
+        return None
+    if confidence >= 0.95 and len(text.split()) <= 3:
         return None
     answer = parse_free_text(text)
     if answer is None:
