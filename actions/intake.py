@@ -531,7 +531,9 @@ def typed_answer(question: Question, text: str, lang: str) -> str | None:
     return None
 
 
-def answer_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+def answer_instead(
+    dispatcher: CollectingDispatcher, tracker: Tracker, trust_short: bool = True
+) -> list[EventType] | None:
     """An open question's answer that NLU took for "stop", "start again" or a correction.
 
     At a free-text question a typed message is the answer unless it is short and NLU is very sure
@@ -553,7 +555,7 @@ def answer_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[E
         return [SlotSet(slot, code), FollowupAction(FORM)]
     if question.kind != "text":
         return None
-    if confidence >= 0.95 and len(text.split()) <= 3:
+    if trust_short and confidence >= 0.95 and len(text.split()) <= 3:
         return None
     answer = parse_free_text(text)
     if answer is None:
@@ -587,7 +589,8 @@ class ActionStart(Action):
     ) -> list[EventType]:
         if not tracker.get_slot("consent_given"):
             return welcome(dispatcher, tracker)
-        instead = answer_instead(dispatcher, tracker)  # "Тбилиси" is an answer, not "continue"
+        # Typed during a question, "Тбилиси" is an answer, not "continue" (/start always continues).
+        instead = answer_instead(dispatcher, tracker, trust_short=False)
         if instead is not None:
             return instead
         lang = chat_language(tracker)
