@@ -109,12 +109,16 @@ class Conversation:
             logger.warning("Rasa unavailable: %s", error)
             return [notice(fallback, MSG_TECHNICAL_PROBLEM)]
         messages = render(replies, fallback)
-        if messages:
-            self._languages[sender_id] = messages[-1].lang
-            switch = should_switch(messages[-1].lang, text) if not text.startswith("/") else None
-            if switch and any(m.buttons for m in messages):
-                # Offered before the open question, whose buttons must stay the newest ones.
-                messages.insert(0, language_offer(messages[-1].lang, switch))
+        if not messages:
+            # Rasa answers every turn; an empty answer means it swallowed an error (an action
+            # failed and its events were dropped), so the person must send the message again.
+            logger.warning("Rasa answered nothing; the message was not processed")
+            return [notice(fallback, MSG_TECHNICAL_PROBLEM)]
+        self._languages[sender_id] = messages[-1].lang
+        switch = should_switch(messages[-1].lang, text) if not text.startswith("/") else None
+        if switch and any(m.buttons for m in messages):
+            # Offered before the open question, whose buttons must stay the newest ones.
+            messages.insert(0, language_offer(messages[-1].lang, switch))
         return messages
 
     def unsupported_input(self, sender: Sender) -> list[OutgoingMessage]:

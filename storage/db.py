@@ -22,6 +22,9 @@ PROJECT_ROOT = STORAGE_DIR.parent
 ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
 MIGRATIONS_DIR = STORAGE_DIR / "migrations"
 
+# How long a SQLite transaction waits for another process's write lock before it fails.
+SQLITE_BUSY_TIMEOUT_S = 15.0
+
 # The key under which upgrade() hands the database URL to migrations/env.py.
 URL_ATTRIBUTE = "database_url"
 
@@ -57,7 +60,10 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _on_sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock at the start, so a concurrent writer makes us wait (busy
+    # timeout) instead of failing: a deferred transaction that read before another process wrote
+    # cannot upgrade to a write and fails at once with "database is locked".
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -69,7 +75,9 @@ def make_engine(url: str | None = None) -> Engine:
     if _is_sqlite(parsed):
         if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            parsed, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S}
+        )
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine

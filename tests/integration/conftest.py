@@ -13,3 +13,16 @@ from tests.support.stack import Stack, running_stack
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with running_stack(tmp_path_factory.mktemp("stack-data")) as running:
         yield running
+
+
+@pytest.fixture(autouse=True)
+def no_errors_logged(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that used the stack fails if any process logged an error meanwhile."""
+    if "stack" not in request.fixturenames:
+        yield
+        return
+    running: Stack = request.getfixturevalue("stack")
+    sizes = running.log_sizes()
+    yield
+    errors = running.errors_logged_since(sizes)
+    assert not errors, "errors in the process logs:\n" + "\n".join(errors[:20])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,8 @@ from core.train import model_path, train
 from storage.db import make_engine, make_session_factory, upgrade
 from tests.support.telegram_standin import TelegramStandIn
 
+# A log line of level ERROR or CRITICAL in the bot's, the action server's or Rasa's log format.
+ERROR_LINE = re.compile(r"^\S+ \S+ (?:ERROR|CRITICAL)\b")
 TEST_HASH_KEY = "integration-test-key-not-secret"
 TEST_ENCRYPTION_KEYS = "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy0hISE"  # 32 bytes, for tests only
 
@@ -35,6 +38,20 @@ class Stack:
 
     def session(self) -> Session:
         return make_session_factory(make_engine(self.settings.effective_database_url))()
+
+    def log_sizes(self) -> dict[str, int]:
+        return {path.name: path.stat().st_size for path in (self.settings.data_dir / "logs").glob("*.log")}
+
+    def errors_logged_since(self, sizes: dict[str, int]) -> list[str]:
+        """ERROR lines the processes logged after `sizes` was taken: Rasa, for one, logs a failed
+        action and carries on as if nothing happened."""
+        found = []
+        for path in sorted((self.settings.data_dir / "logs").glob("*.log")):
+            with path.open("rb") as log:
+                log.seek(sizes.get(path.name, 0))
+                lines = log.read().decode("utf-8", "replace").splitlines()
+            found += [f"{path.name}: {line}" for line in lines if ERROR_LINE.match(line)]
+        return found
 
 
 @contextmanager
