@@ -188,6 +188,7 @@ def test_draft_for_reuses_the_in_progress_profile(session: Session) -> None:
     assert draft.status is ProfileStatus.IN_PROGRESS
     assert len(draft.id) >= 16
     assert profiles.draft_for(participant).id == draft.id
+    session.commit()  # on SQLite every transaction holds the write lock until it ends
     with _fresh_session(session) as fresh:
         same = ParticipantRepository(fresh).get_or_create(SUBJECT_A)
         assert ProfileRepository(fresh).draft_for(same).id == draft.id
