@@ -59,17 +59,24 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def _on_sqlite_begin(connection: Any) -> None:
+def _on_sqlite_begin_immediate(connection: Any) -> None:
     # IMMEDIATE takes the write lock at the start, so a concurrent writer makes us wait (busy
     # timeout) instead of failing: a deferred transaction that read before another process wrote
     # cannot upgrade to a write and fails at once with "database is locked".
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str | None = None) -> Engine:
+def _on_sqlite_begin_deferred(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str | None = None, *, lock_at_begin: bool = True) -> Engine:
     """Create an engine for ``url`` (default: the configured database).
 
-    SQLite gets foreign keys, WAL and working savepoints; PostgreSQL uses psycopg 3.
+    SQLite gets foreign keys, WAL and working savepoints; PostgreSQL uses psycopg 3. On SQLite
+    every transaction takes the write lock when it begins (see `_on_sqlite_begin_immediate`);
+    ``lock_at_begin=False`` is for an observer that mostly reads, such as a test looking at what
+    the running processes stored, and must not hold them up.
     """
     parsed = make_url(resolve_url(url))
     if _is_sqlite(parsed):
@@ -79,7 +86,8 @@ def make_engine(url: str | None = None) -> Engine:
             parsed, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S}
         )
         event.listen(engine, "connect", _on_sqlite_connect)
-        event.listen(engine, "begin", _on_sqlite_begin)
+        begin = _on_sqlite_begin_immediate if lock_at_begin else _on_sqlite_begin_deferred
+        event.listen(engine, "begin", begin)
         return engine
     return create_engine(parsed, pool_pre_ping=True)
 

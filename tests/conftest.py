@@ -75,7 +75,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 def session(db_url: str) -> Iterator[Session]:
     """A session on a database migrated with Alembic (storage.db.upgrade, not create_all)."""
     upgrade(db_url)
-    engine = make_engine(db_url)
+    engine = make_engine(db_url, lock_at_begin=False)  # must not hold up the app
     factory = make_session_factory(engine)
     db_session = factory()
     try:

@@ -75,7 +75,7 @@ def coach_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CoachStack
     settings = Settings(DATA_DIR=data_dir, WEB_PORT=port, RASA_URL=f"http://127.0.0.1:{free_port()}")
     url = settings.effective_database_url
     upgrade(url)
-    engine = make_engine(url)
+    engine = make_engine(url, lock_at_begin=False)
     session = make_session_factory(engine)()
     from bot.coach.seed import seed_profiles
 
@@ -261,7 +261,7 @@ def test_a_coach_prepares_an_interview(coach_stack: CoachStack, page: Any) -> No
 
 
 def test_coach_chat_gets_a_notice_for_a_new_submission(coach_stack: CoachStack) -> None:
-    engine = make_engine(coach_stack.settings.effective_database_url)
+    engine = make_engine(coach_stack.settings.effective_database_url, lock_at_begin=False)
     session = make_session_factory(engine)()
     try:
         profile = invented_profile(session, country="AM", chat="hy", interview="de", interpreter=False)

@@ -37,7 +37,7 @@ class Stack:
     processes: dict[str, ManagedProcess]
 
     def session(self) -> Session:
-        return make_session_factory(make_engine(self.settings.effective_database_url))()
+        return make_session_factory(make_engine(self.settings.effective_database_url, lock_at_begin=False))()
 
     def log_sizes(self) -> dict[str, int]:
         return {path.name: path.stat().st_size for path in (self.settings.data_dir / "logs").glob("*.log")}
