@@ -17,6 +17,7 @@ from actions.intake import summary_payload
 from actions.store import unit_of_work
 from core.i18n import gettext_noop as _
 from core.settings import get_settings
+from storage.coach_models import DeletionReason
 from storage.repository import ParticipantRepository, ProfileRepository
 
 logger = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ class ActionDeleteMyData(Action):
             if participant is not None:
                 for profile in ProfileRepository(session).all_for(participant):
                     shutil.rmtree(voice_dir / profile.id, ignore_errors=True)
-                participants.delete(participant)
+                participants.delete(participant, reason=DeletionReason.PARTICIPANT_REQUEST)
         logger.info("participant data erased on request")
         # "erase_conversation" tells the bot to delete this sender's tracker events and its own state.
         dispatcher.utter_message(json_message={"lang": lang, "text": MSG_DELETED, "erase_conversation": True})

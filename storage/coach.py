@@ -1,4 +1,5 @@
-"""Repositories of the coach review (accounts, sessions, workflow, notes, appointments, outbox, lists).
+"""Repositories of the coach review (accounts, sessions, workflow, notes, appointments, outbox, lists,
+audit log, erasure with tombstones).
 
 Like storage.repository they flush but never commit: the caller owns the unit of work.
 """
@@ -6,28 +7,51 @@ Like storage.repository they flush but never commit: the caller owns the unit of
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, case, delete, func, or_, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from storage.coach_models import (
+    ACTOR_PARTICIPANT,
+    ACTOR_SYSTEM,
+    AuditAction,
+    AuditEntry,
     CoachLoginFailure,
     CoachNote,
     CoachRole,
     CoachSession,
     CoachUser,
+    DeletionReason,
     InterviewAppointment,
     InterviewResponse,
     OutboxKind,
     OutboxMessage,
     OutboxStatus,
     ProfileStatusChange,
+    ProfileTombstone,
 )
-from storage.models import Participant, Profile, ProfileStatus, utcnow
+from storage.models import Participant, Profile, ProfileStatus, UTCDateTime, utcnow
 
 # The review workflow: which status may follow which. Drafts (in_progress) are the bot's business.
 ALLOWED_TRANSITIONS: dict[ProfileStatus, frozenset[ProfileStatus]] = {
@@ -51,6 +75,7 @@ REVIEW_STATUSES: tuple[ProfileStatus, ...] = (
     ProfileStatus.WITHDRAWN,
 )
 MAX_OUTBOX_ATTEMPTS = 5
+_AnySelect = TypeVar("_AnySelect", bound=Select[*tuple[Any, ...]])
 
 
 class TransitionError(ValueError):
@@ -149,6 +174,187 @@ class LoginThrottle:
                 CoachLoginFailure.username == username, CoachLoginFailure.client_ip == client_ip
             )
         )
+
+
+# -- audit log ---------------------------------------------------------------------------------
+
+
+@dataclass
+class AuditQuery:
+    """Filters and page of the audit log page (newest first)."""
+
+    actor: str | None = None
+    action: AuditAction | None = None
+    profile_id: str | None = None
+    page: int = 1
+    page_size: int = 50
+
+
+class AuditLogRepository:
+    """The append-only audit log: entries are added and listed, never changed (the database refuses
+    UPDATE and DELETE as well). An entry names an actor, an action, at most a profile id and a code."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(
+        self,
+        actor: str,
+        action: AuditAction | str,
+        profile_id: str | None = None,
+        detail: str | None = None,
+        at: datetime | None = None,
+    ) -> AuditEntry:
+        entry = AuditEntry(
+            at=at or utcnow(),
+            actor=actor[:64],
+            action=AuditAction(action),
+            profile_id=profile_id,
+            detail=detail[:64] if detail else None,
+        )
+        self.session.add(entry)
+        self.session.flush()
+        return entry
+
+    def add_for_profiles(
+        self, actor: str, action: AuditAction | str, profile_ids: Iterable[str], detail: str | None = None
+    ) -> int:
+        """One entry per profile in a single statement (list exports can hold thousands)."""
+        now, kind = utcnow(), AuditAction(action)
+        rows = [
+            {"at": now, "actor": actor[:64], "action": kind, "profile_id": profile_id, "detail": detail}
+            for profile_id in profile_ids
+        ]
+        if rows:
+            self.session.execute(insert(AuditEntry), rows)
+        return len(rows)
+
+    def _filtered(self, statement: Select[Any], query: AuditQuery) -> Select[Any]:
+        if query.actor:
+            statement = statement.where(AuditEntry.actor == query.actor)
+        if query.action is not None:
+            statement = statement.where(AuditEntry.action == query.action)
+        if query.profile_id:
+            statement = statement.where(AuditEntry.profile_id == query.profile_id)
+        return statement
+
+    def count(self, query: AuditQuery) -> int:
+        statement = self._filtered(select(func.count()).select_from(AuditEntry), query)
+        return int(self.session.scalar(statement) or 0)
+
+    def list(self, query: AuditQuery) -> Sequence[AuditEntry]:
+        statement = (
+            self._filtered(select(AuditEntry), query)
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+            .limit(query.page_size)
+            .offset((max(query.page, 1) - 1) * query.page_size)
+        )
+        return self.session.scalars(statement).all()
+
+    def actors(self) -> builtins.list[str]:
+        statement = select(AuditEntry.actor).distinct().order_by(AuditEntry.actor)
+        return builtins.list(self.session.scalars(statement))
+
+
+# -- erasure: what a deleted profile leaves behind ---------------------------------------------
+
+
+def _month_start(moment: datetime) -> datetime:
+    moment = moment.astimezone(UTC)
+    return datetime(moment.year, moment.month, 1, tzinfo=UTC)
+
+
+def _actor_for(reason: DeletionReason) -> str:
+    return ACTOR_PARTICIPANT if reason is DeletionReason.PARTICIPANT_REQUEST else ACTOR_SYSTEM
+
+
+def erase_profile(
+    session: Session, profile: Profile, reason: DeletionReason | str, *, counts_as_participant: bool
+) -> ProfileTombstone | None:
+    """Delete a profile with its coach notes, status history, appointments and outbox messages.
+
+    A profile that was ever submitted leaves a tombstone (no content: status before, month of
+    submission, workflow milestones, when and why) and an audit entry; a draft leaves nothing.
+    """
+    reason = DeletionReason(reason)
+    tombstone = None
+    if profile.status is not ProfileStatus.IN_PROGRESS:
+        changes = ProfileStatusChange
+        scheduled = session.scalar(
+            select(
+                exists().where(
+                    changes.profile_id == profile.id,
+                    changes.to_status == ProfileStatus.INTERVIEW_SCHEDULED,
+                )
+            )
+        )
+        interviewed = session.scalar(
+            select(
+                exists().where(
+                    changes.profile_id == profile.id,
+                    changes.from_status == ProfileStatus.INTERVIEW_SCHEDULED,
+                    changes.to_status == ProfileStatus.CLOSED,
+                )
+            )
+        )
+        tombstone = ProfileTombstone(
+            profile_id=profile.id,
+            status_before=profile.status,
+            submitted_month=_month_start(profile.submitted_at or profile.created_at or utcnow()),
+            deleted_at=utcnow(),
+            reason=reason,
+            counts_as_participant=counts_as_participant,
+            interview_scheduled=bool(scheduled),
+            interviewed=bool(interviewed),
+        )
+        session.add(tombstone)
+        AuditLogRepository(session).add(_actor_for(reason), AuditAction.PROFILE_DELETED, profile.id, reason)
+    # Explicitly, not only through ON DELETE CASCADE: the rows must go even where a database runs
+    # without foreign keys, and the session must not keep them in its identity map.
+    for model in (OutboxMessage, InterviewAppointment, CoachNote, ProfileStatusChange):
+        session.execute(
+            delete(model).where(model.profile_id == profile.id).execution_options(synchronize_session="fetch")
+        )
+    session.delete(profile)
+    session.flush()
+    return tombstone
+
+
+def erase_participant(session: Session, participant: Participant, reason: DeletionReason | str) -> None:
+    """Delete a participant and all their profiles (see erase_profile); the person is counted once
+    among the submitted participants of the programme, through their first tombstone."""
+    reason = DeletionReason(reason)
+    profiles = session.scalars(
+        select(Profile).where(Profile.participant_id == participant.id).order_by(Profile.created_at)
+    ).all()
+    counted = False
+    for profile in profiles:
+        submitted = profile.status is not ProfileStatus.IN_PROGRESS
+        erase_profile(session, profile, reason, counts_as_participant=submitted and not counted)
+        counted = counted or submitted
+    AuditLogRepository(session).add(_actor_for(reason), AuditAction.PARTICIPANT_DELETED, detail=reason)
+    # The profiles are gone; a loaded collection would make the ORM delete them a second time.
+    session.expire(participant, ["profiles"])
+    session.delete(participant)
+    session.flush()
+
+
+def erase_single_profile(session: Session, profile: Profile, reason: DeletionReason | str) -> None:
+    """Delete one profile (e.g. when its retention period ends); the participant stays."""
+    others = session.scalar(
+        select(
+            exists().where(
+                Profile.participant_id == profile.participant_id,
+                Profile.id != profile.id,
+                Profile.status != ProfileStatus.IN_PROGRESS,
+            )
+        )
+    )
+    erase_profile(session, profile, reason, counts_as_participant=not others)
+
+
+def tombstone(session: Session, profile_id: str) -> ProfileTombstone | None:
+    return session.get(ProfileTombstone, profile_id)
 
 
 # -- workflow ----------------------------------------------------------------------------------
@@ -337,7 +543,7 @@ class ProfileFilter:
     sort_labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
-def _filtered(statement: Select[Any], query: ProfileFilter) -> Select[Any]:
+def _filtered(statement: _AnySelect, query: ProfileFilter) -> _AnySelect:
     statuses = [ProfileStatus(s) for s in query.statuses] or builtins.list(REVIEW_STATUSES)
     statement = statement.where(Profile.status.in_(statuses))
     if query.country:
@@ -379,69 +585,135 @@ def _term_condition(term: dict[str, set[str]]) -> ColumnElement[bool]:
     return or_(*conditions) if conditions else and_(False)  # type: ignore[arg-type]
 
 
-def _sort_expression(query: ProfileFilter) -> builtins.list[Any]:
-    columns: dict[str, Any] = {
-        "status": Profile.status,
-        "submitted": Profile.submitted_at,
-        "country": Profile.return_country,
-        "chat_language": Profile.chat_language,
-        "interview_language": Profile.interview_language,
-        "interpreter": Profile.interpreter_needed,
-        "goal": Profile.goal,
-        "coach": Profile.assigned_coach,
+@dataclass(frozen=True)
+class ListRow:
+    """One row of the coach's list: a profile's list columns, or a tombstone (deleted_at set, the
+    rest empty)."""
+
+    id: str
+    status: ProfileStatus
+    submitted_at: datetime | None
+    return_country: str | None
+    chat_language: str | None
+    interview_language: str | None
+    interpreter_needed: bool | None
+    goal: str | None
+    assigned_coach: str | None
+    deleted_at: datetime | None = None
+
+
+_LIST_COLUMNS = ("id", "status", "submitted_at", "return_country", "chat_language", "interview_language",
+                 "interpreter_needed", "goal", "assigned_coach", "deleted_at")  # fmt: skip
+
+
+def _live_rows(query: ProfileFilter) -> Select[*tuple[Any, ...]]:
+    statement = select(
+        Profile.id.label("id"),
+        Profile.status.label("status"),
+        Profile.submitted_at.label("submitted_at"),
+        Profile.return_country.label("return_country"),
+        Profile.chat_language.label("chat_language"),
+        Profile.interview_language.label("interview_language"),
+        Profile.interpreter_needed.label("interpreter_needed"),
+        Profile.goal.label("goal"),
+        Profile.assigned_coach.label("assigned_coach"),
+        type_coerce(null(), UTCDateTime()).label("deleted_at"),
+    )
+    return _filtered(statement, query)
+
+
+def _tombstone_rows(query: ProfileFilter) -> Select[*tuple[Any, ...]] | None:
+    """Tombstones as list rows, or None when the filters rule them out: they have no country,
+    language, goal, interpreter or coach, and their status is withdrawn."""
+    if query.country or query.language or query.goal or query.coach or query.interpreter is not None:
+        return None
+    if query.statuses and ProfileStatus.WITHDRAWN.value not in query.statuses:
+        return None
+    conditions: builtins.list[ColumnElement[bool]] = []
+    for term in query.terms:
+        if ProfileStatus.WITHDRAWN.value in term.get("status", set()):
+            continue
+        ids = term.get("id") or set()
+        if not ids:
+            return None
+        conditions.append(ProfileTombstone.profile_id.in_(sorted(ids)))
+    statement = select(
+        ProfileTombstone.profile_id.label("id"),
+        literal(ProfileStatus.WITHDRAWN.value, String(32)).label("status"),
+        ProfileTombstone.submitted_month.label("submitted_at"),
+        type_coerce(null(), String()).label("return_country"),
+        type_coerce(null(), String()).label("chat_language"),
+        type_coerce(null(), String()).label("interview_language"),
+        type_coerce(null(), Boolean()).label("interpreter_needed"),
+        type_coerce(null(), String()).label("goal"),
+        type_coerce(null(), String()).label("assigned_coach"),
+        ProfileTombstone.deleted_at.label("deleted_at"),
+    )
+    return statement.where(*conditions)
+
+
+def _list_rows(query: ProfileFilter) -> Any:
+    live = _live_rows(query)
+    dead = _tombstone_rows(query)
+    return (union_all(live, dead) if dead is not None else live).subquery("rows")
+
+
+def _sort_expression(query: ProfileFilter, columns: Any) -> builtins.list[Any]:
+    """ORDER BY of the list; ``columns`` has the list columns by name (Profile, or the rows subquery)."""
+    by_key: dict[str, Any] = {
+        "status": columns.status,
+        "submitted": columns.submitted_at,
+        "country": columns.return_country,
+        "chat_language": columns.chat_language,
+        "interview_language": columns.interview_language,
+        "interpreter": columns.interpreter_needed,
+        "goal": columns.goal,
+        "coach": columns.assigned_coach,
     }
-    column = columns.get(query.sort, Profile.submitted_at)
+    column = by_key.get(query.sort, columns.submitted_at)
     labels = query.sort_labels.get(query.sort)
     if labels:
         column = case(labels, value=column, else_=column)
     ordered = column.desc() if query.descending else column.asc()
-    tiebreak = Profile.submitted_at.desc() if query.sort != "submitted" else None
+    tiebreak = columns.submitted_at.desc() if query.sort != "submitted" else None
     result = [ordered.nulls_last()]
     if tiebreak is not None:
         result.append(tiebreak.nulls_last())
-    result.append(Profile.id)
+    result.append(columns.id)
     return result
 
 
 def count_profiles(session: Session, query: ProfileFilter) -> int:
-    statement = _filtered(select(func.count()).select_from(Profile), query)
+    """Rows of the list: profiles matching the filters, and tombstones where they can match."""
+    statement = select(func.count()).select_from(_list_rows(query))
     return int(session.scalar(statement) or 0)
 
 
-def list_profiles(session: Session, query: ProfileFilter) -> Sequence[Profile]:
-    """One page of the list; only the list columns are loaded, not the answers."""
-    from sqlalchemy.orm import load_only
-
-    statement = _filtered(select(Profile), query).options(
-        load_only(
-            Profile.id,
-            Profile.status,
-            Profile.submitted_at,
-            Profile.return_country,
-            Profile.chat_language,
-            Profile.interview_language,
-            Profile.interpreter_needed,
-            Profile.goal,
-            Profile.assigned_coach,
-        )
-    )
+def list_profiles(session: Session, query: ProfileFilter) -> builtins.list[ListRow]:
+    """One page of the list (profiles and tombstones); only the list columns are read."""
+    rows = _list_rows(query)
     page = max(query.page, 1)
     statement = (
-        statement.order_by(*_sort_expression(query))
+        select(*(rows.c[name] for name in _LIST_COLUMNS))
+        .order_by(*_sort_expression(query, rows.c))
         .limit(query.page_size)
         .offset((page - 1) * query.page_size)
     )
-    return session.scalars(statement).all()
+    return [
+        ListRow(**{**row._asdict(), "status": ProfileStatus(row.status)})
+        for row in session.execute(statement)
+    ]
 
 
 def filtered_profiles(session: Session, query: ProfileFilter) -> Sequence[Profile]:
-    """Every profile matching the filters (for exports), with answers and participant."""
+    """Every profile matching the filters (for exports), with answers and participant; tombstones
+    have no content and are not exported."""
     from sqlalchemy.orm import selectinload
 
     statement = (
         _filtered(select(Profile), query)
         .options(selectinload(Profile.participant))
-        .order_by(*_sort_expression(query))
+        .order_by(*_sort_expression(query, Profile))
     )
     return session.scalars(statement).all()
 
@@ -467,55 +739,78 @@ class Overview:
     by_language: dict[str, int]
     by_month: dict[str, int]
     funnel: dict[str, int]
+    # Submitted profiles deleted since (tombstones); counted as withdrawn in by_status.
+    deleted: int = 0
 
 
-def _month_expression(session: Session) -> Any:
+def _month_expression(session: Session, column: Any) -> Any:
     if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", Profile.submitted_at), "YYYY-MM")
-    return func.strftime("%Y-%m", Profile.submitted_at)
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
+    return func.strftime("%Y-%m", column)
 
 
 def programme_overview(session: Session) -> Overview:
-    """Counts for the programme overview, each one GROUP BY in the database."""
+    """Counts for the programme overview, each one GROUP BY in the database.
+
+    Deleted profiles keep counting through their tombstones (as withdrawn, in their month of
+    submission, among submitted participants and in the funnel); by country and language they
+    cannot, since a tombstone keeps neither.
+    """
     review = Profile.status.in_(REVIEW_STATUSES)
 
     def grouped(column: Any, where: Any = review) -> dict[str, int]:
         statement = select(column, func.count()).where(where).group_by(column)
         return {str(key): int(count) for key, count in session.execute(statement) if key is not None}
 
+    def count(statement: Any) -> int:
+        return int(session.scalar(statement) or 0)
+
     by_status = {
         (status.value if isinstance(status, ProfileStatus) else str(status)): count
         for status, count in session.execute(select(Profile.status, func.count()).group_by(Profile.status))
     }
-    month = _month_expression(session)
-    by_month = dict(sorted(grouped(month, and_(review, Profile.submitted_at.is_not(None))).items()))
-    submitted_participants = session.scalar(
-        select(func.count(func.distinct(Profile.participant_id))).where(review)
+    deleted = count(select(func.count()).select_from(ProfileTombstone))
+    by_status[ProfileStatus.WITHDRAWN.value] = by_status.get(ProfileStatus.WITHDRAWN.value, 0) + deleted
+
+    by_month = grouped(
+        _month_expression(session, Profile.submitted_at), and_(review, Profile.submitted_at.is_not(None))
     )
-    started = session.scalar(select(func.count()).select_from(Participant)) or 0
-    consented = session.scalar(select(func.count()).where(Participant.consent_given_at.is_not(None))) or 0
-    scheduled = session.scalar(
+    tomb_month = _month_expression(session, ProfileTombstone.submitted_month)
+    for month, number in session.execute(select(tomb_month, func.count()).group_by(tomb_month)):
+        by_month[str(month)] = by_month.get(str(month), 0) + int(number)
+
+    deleted_participants = count(select(func.count()).where(ProfileTombstone.counts_as_participant.is_(True)))
+    submitted_participants = (
+        count(select(func.count(func.distinct(Profile.participant_id))).where(review)) + deleted_participants
+    )
+    # A deleted participant had consented (and started) before submitting.
+    started = count(select(func.count()).select_from(Participant)) + deleted_participants
+    consented = (
+        count(select(func.count()).where(Participant.consent_given_at.is_not(None))) + deleted_participants
+    )
+    scheduled = count(
         select(func.count(func.distinct(ProfileStatusChange.profile_id))).where(
             ProfileStatusChange.to_status == ProfileStatus.INTERVIEW_SCHEDULED
         )
-    )
-    interviewed = session.scalar(
+    ) + count(select(func.count()).where(ProfileTombstone.interview_scheduled.is_(True)))
+    interviewed = count(
         select(func.count(func.distinct(ProfileStatusChange.profile_id))).where(
             ProfileStatusChange.from_status == ProfileStatus.INTERVIEW_SCHEDULED,
             ProfileStatusChange.to_status == ProfileStatus.CLOSED,
         )
-    )
+    ) + count(select(func.count()).where(ProfileTombstone.interviewed.is_(True)))
     return Overview(
-        participants=int(submitted_participants or 0),
+        participants=submitted_participants,
         by_status={s.value: by_status.get(s.value, 0) for s in ProfileStatus},
         by_country=dict(sorted(grouped(Profile.return_country).items(), key=lambda kv: -kv[1])),
         by_language=dict(sorted(grouped(Profile.chat_language).items(), key=lambda kv: -kv[1])),
-        by_month=by_month,
+        by_month=dict(sorted(by_month.items())),
         funnel={
-            "started": int(started),
-            "consented": int(consented),
-            "submitted": int(submitted_participants or 0),
-            "interview_scheduled": int(scheduled or 0),
-            "interviewed": int(interviewed or 0),
+            "started": started,
+            "consented": consented,
+            "submitted": submitted_participants,
+            "interview_scheduled": scheduled,
+            "interviewed": interviewed,
         },
+        deleted=deleted,
     )

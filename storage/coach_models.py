@@ -1,12 +1,12 @@
 """Tables of the coach review: accounts, sessions, login failures, workflow history, notes,
-interview appointments and the Telegram outbox."""
+interview appointments, the Telegram outbox, the audit log and the tombstones of deleted profiles."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -35,6 +35,40 @@ class OutboxStatus(enum.StrEnum):
 class InterviewResponse(enum.StrEnum):
     ACCEPTED = "accepted"
     ANOTHER_TIME = "another_time"
+
+
+class DeletionReason(enum.StrEnum):
+    # The person's own /delete in the chat.
+    PARTICIPANT_REQUEST = "participant_request"
+    # The retention period ended.
+    RETENTION = "retention"
+
+
+class AuditAction(enum.StrEnum):
+    """What the audit log records; each entry names at most one profile and never any content."""
+
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOGOUT = "logout"
+    PROFILE_VIEWED = "profile_viewed"
+    VOICE_NOTE_PLAYED = "voice_note_played"
+    STATUS_CHANGED = "status_changed"
+    COACH_ASSIGNED = "coach_assigned"
+    NOTE_ADDED = "note_added"
+    INTERVIEW_SCHEDULED = "interview_scheduled"
+    INTERVIEW_ANSWERED = "interview_answered"
+    EXPORTED_JSON = "exported_json"
+    EXPORTED_JSON_LIST = "exported_json_list"
+    EXPORTED_CSV = "exported_csv"
+    PRINTED = "printed"
+    PROFILE_DELETED = "profile_deleted"
+    PARTICIPANT_DELETED = "participant_deleted"
+
+
+# Who an audit entry names when no coach acted.
+ACTOR_PARTICIPANT = "participant"
+ACTOR_SYSTEM = "system"
+ACTOR_UNKNOWN = "(unknown)"
 
 
 def _str_enum(enum_class: type[enum.StrEnum], name: str) -> SAEnum:
@@ -152,3 +186,40 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AuditEntry(Base):
+    """One line of the append-only audit log: who did what to which profile, when (UTC).
+
+    Never content: ``detail`` holds a code only (a status, a deletion reason, a failure kind).
+    The database refuses UPDATE and DELETE on this table (triggers in 0004_audit_log).
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[AuditAction] = mapped_column(_str_enum(AuditAction, "audit_action"), index=True)
+    # No foreign key: the entry outlives the profile it names.
+    profile_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    detail: Mapped[str | None] = mapped_column(String(64))
+
+
+class ProfileTombstone(Base):
+    """What is left of a submitted profile after its deletion: no content, only what the programme
+    figures need (status before, month of submission, workflow milestones) and when and why."""
+
+    __tablename__ = "profile_tombstones"
+
+    profile_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status_before: Mapped[ProfileStatus] = mapped_column(_str_enum(ProfileStatus, "status_before"))
+    # The first instant (UTC) of the month of submission: the day is dropped on purpose.
+    submitted_month: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    deleted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reason: Mapped[DeletionReason] = mapped_column(_str_enum(DeletionReason, "deletion_reason"))
+    # False when the same person is still counted elsewhere (another profile, live or deleted), so
+    # the participant count neither drops nor doubles; no link to the person is kept.
+    counts_as_participant: Mapped[bool] = mapped_column(Boolean)
+    interview_scheduled: Mapped[bool] = mapped_column(Boolean)
+    interviewed: Mapped[bool] = mapped_column(Boolean)

@@ -12,6 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage.coach import erase_participant, erase_single_profile
+from storage.coach_models import DeletionReason
 from storage.models import (
     ANSWER_SECTIONS,
     ChatLanguageSource,
@@ -85,10 +87,13 @@ class ParticipantRepository:
         participant.consent_language = language
         self.session.flush()
 
-    def delete(self, participant: Participant) -> None:
-        """Erase a participant; their profiles go with them (ON DELETE CASCADE)."""
-        self.session.delete(participant)
-        self.session.flush()
+    def delete(
+        self, participant: Participant, reason: DeletionReason | str = DeletionReason.PARTICIPANT_REQUEST
+    ) -> None:
+        """Erase a participant with their profiles and the coaches' notes, history, appointments and
+        messages about them. Each profile that was ever submitted leaves a tombstone without content
+        (coaches see "withdrawn, deleted on ..."); the deletion is written to the audit log."""
+        erase_participant(self.session, participant, reason)
 
 
 class ProfileRepository:
@@ -164,6 +169,11 @@ class ProfileRepository:
         _assign(answers, tokens, copy.deepcopy(value), pointer)
         profile.set_answers(answers)
         self.session.flush()
+
+    def erase(self, profile: Profile, reason: DeletionReason | str) -> None:
+        """Erase one profile (e.g. at the end of its retention period) like ParticipantRepository.delete
+        does; the participant and their other profiles stay."""
+        erase_single_profile(self.session, profile, reason)
 
     def submit(self, profile: Profile, at: datetime | None = None) -> None:
         """Mark an in-progress profile as submitted."""

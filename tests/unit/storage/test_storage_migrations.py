@@ -32,7 +32,9 @@ COACH_TABLES = {
     "interview_appointments",
     "coach_outbox",
 }
-HEAD = "0003_reminders"
+# Added by 0004_audit_log (storage/coach_models.py).
+AUDIT_TABLES = {"audit_log", "profile_tombstones"}
+HEAD = "0004_audit_log"
 
 
 def test_upgrade_creates_the_tables_on_an_empty_database(db_url: str) -> None:
@@ -43,7 +45,8 @@ def test_upgrade_creates_the_tables_on_an_empty_database(db_url: str) -> None:
 
         upgrade(db_url)
 
-        assert set(inspect(engine).get_table_names()) == TABLES | COACH_TABLES | {"alembic_version"}
+        expected = TABLES | COACH_TABLES | AUDIT_TABLES | {"alembic_version"}
+        assert set(inspect(engine).get_table_names()) == expected
         assert current_revision(db_url) == head_revision() == HEAD
         upgrade(db_url)  # a second run changes nothing
         assert current_revision(db_url) == HEAD
