@@ -42,6 +42,10 @@ RUN rasa train --domain domain.yml --config config.yml --data nlu \
 
 FROM rasa-base AS rasa
 COPY --from=rasa-train /app/models /app/models
+# The encrypted tracker store (endpoints.yml) and the cipher it shares with the app.
+COPY rasa_plugins/ ./rasa_plugins/
+COPY storage/__init__.py storage/fieldcipher.py ./storage/
+ENV PYTHONPATH=/app
 USER 10001:10001
 EXPOSE 5005
 # Model loading (TensorFlow) takes a while: generous start period.

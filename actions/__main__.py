@@ -9,11 +9,15 @@ from rasa_sdk import endpoint
 from rasa_sdk.executor import ActionExecutor
 
 from core.logging import configure_logging
-from core.settings import get_settings
+from core.settings import ConfigurationError, get_settings
 
 
 def main() -> None:
     settings = get_settings()
+    try:
+        settings.require_secrets()
+    except ConfigurationError as error:
+        raise SystemExit(str(error)) from None
     configure_logging(settings.log_level)
     # rasa-sdk reads its listen address from SANIC_HOST; locally only loopback is needed.
     os.environ.setdefault("SANIC_HOST", settings.action_server_host)

@@ -78,6 +78,7 @@ def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level if settings.telegram_bot_token else "WARNING")
     try:
+        settings.require_secrets()
         asyncio.run(run_telegram(settings) if settings.telegram_bot_token else run_local(settings))
     except ConfigurationError as error:
         raise SystemExit(str(error)) from None

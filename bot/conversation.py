@@ -15,6 +15,7 @@ from bot.rendering import Button, OutgoingMessage, language_payload, notice, ren
 from core.languages import DEFAULT_LANGUAGE, native_name, normalise_code
 from storage.crypto import default_cipher
 from storage.hashing import subject_hash
+from storage.voice import write_voice
 
 logger = logging.getLogger(__name__)
 
@@ -77,9 +78,7 @@ class Conversation:
         if self._voice_dir is None:
             raise RuntimeError("no voice folder configured")
         note_id = secrets.token_urlsafe(12)
-        pending = self._voice_dir / "pending"
-        pending.mkdir(parents=True, exist_ok=True)
-        (pending / f"{note_id}.ogg").write_bytes(data)
+        write_voice(self._voice_dir / "pending" / f"{note_id}.ogg", data)
         return {"voice_note_id": note_id, "duration": float(duration_s), "mime_type": mime_type}
 
     def notice_text(self, sender: Sender, msgid: str) -> str:

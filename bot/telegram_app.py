@@ -34,6 +34,7 @@ from bot.erasure import erase_conversation
 from bot.ledger import LEDGER_KEY, UpdateLedger, drop_repeated_updates
 from bot.rasa_client import RasaClient
 from bot.reminders import send_due_reminders
+from bot.retention import run_retention
 from bot.rendering import OutgoingMessage
 from core.settings import Settings
 from storage.db import make_engine, make_session_factory
@@ -250,6 +251,15 @@ async def open_services(application: Application, settings: Settings) -> None:  
             await send_due_reminders(context.bot, sessions, after)
 
         application.job_queue.run_repeating(remind, interval=settings.reminder_check_interval_s, first=30)
+    if application.job_queue is not None:
+        closed_after = timedelta(days=settings.retention_closed_days)
+        draft_after = timedelta(days=settings.retention_draft_days)
+        tracker_url, voice_dir = settings.effective_tracker_store_url, settings.voice_dir
+
+        async def retention(context: ContextTypes.DEFAULT_TYPE) -> None:
+            await run_retention(sessions, tracker_url, voice_dir, closed_after, draft_after)
+
+        application.job_queue.run_repeating(retention, interval=settings.retention_check_interval_s, first=60)
     await application.bot.set_my_commands(COMMANDS)
     start_coach_jobs(application, settings)
 

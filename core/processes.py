@@ -99,6 +99,7 @@ def rasa_endpoint_env(settings: Settings) -> dict[str, str]:
     dialect = tracker.get_backend_name()
     env = {
         "ACTION_ENDPOINT_URL": settings.action_endpoint_url,
+        "ENCRYPTION_KEYS": ",".join(settings.encryption_keys()),
         "TRACKER_DIALECT": dialect,
         "TRACKER_HOST": tracker.host or "",
         "TRACKER_PORT": str(tracker.port or 5432),  # Rasa insists on an integer, even for SQLite
@@ -149,6 +150,7 @@ def rasa_port(settings: Settings) -> int:
 def rasa_process(settings: Settings) -> ManagedProcess:
     env = rasa_env()
     env.update(rasa_endpoint_env(settings))
+    env["PYTHONPATH"] = str(PROJECT_ROOT)  # for rasa_plugins (the encrypted tracker store)
     return ManagedProcess(
         name="rasa",
         argv=[

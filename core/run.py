@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     try:
         settings.ensure_data_dir()
-        settings.hash_key()  # made once here, so the processes never race to create it
+        settings.require_secrets()  # local keys are made once here, so the processes never race
     except ConfigurationError as error:
         print(error, file=sys.stderr)
         return 2

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     # One reminder this many hours after an unfinished intake was last touched; 0 switches it off.
     reminder_after_hours: float = Field(24.0, alias="REMINDER_AFTER_HOURS")
     reminder_check_interval_s: float = Field(600.0, alias="REMINDER_CHECK_INTERVAL_S")
+    # Retention: closed or withdrawn profiles are erased this many days after their last change,
+    # intakes never submitted this many days after they were last touched (storage/retention.py).
+    retention_closed_days: int = Field(180, alias="RETENTION_CLOSED_DAYS", ge=1)
+    retention_draft_days: int = Field(30, alias="RETENTION_DRAFT_DAYS", ge=1)
+    retention_check_interval_s: float = Field(3600.0, alias="RETENTION_CHECK_INTERVAL_S")
     counselling_contact: str = Field(
         "Rückkehrberatung / return counselling office", alias="COUNSELLING_CONTACT"
     )
@@ -113,9 +118,20 @@ class Settings(BaseSettings):
     def encryption_keys(self) -> list[str]:
         if self.encryption_keys_csv:
             return [k.strip() for k in self.encryption_keys_csv.split(",") if k.strip()]
-        from storage.crypto import new_key
+        from storage.fieldcipher import new_key
 
         return [self._local_secret("encryption.key", "ENCRYPTION_KEYS", new_key)]
+
+    def require_secrets(self) -> None:
+        """Fail at start, with one line, when a key is missing (production) or malformed."""
+        from storage.fieldcipher import decode_key
+
+        self.hash_key()
+        for key in self.encryption_keys():
+            try:
+                decode_key(key)
+            except ValueError as error:
+                raise ConfigurationError(f"ENCRYPTION_KEYS: {error}.") from None
 
     def hash_key(self) -> bytes:
         """The HMAC key for pseudonymous participant ids.

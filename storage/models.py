@@ -26,7 +26,7 @@ from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from storage.crypto import EncryptedText
+from storage.crypto import EncryptedJSON, EncryptedText
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -96,6 +96,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 # JSONB on PostgreSQL (comparable, compact); plain JSON text elsewhere.
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+# Bound into the ciphertext of Profile.answers (see storage.crypto.EncryptedJSON).
+ANSWERS_CONTEXT = "profiles.answers"
 
 
 class ProfileStatus(enum.StrEnum):
@@ -188,7 +190,8 @@ class Profile(Base):
         default=ProfileStatus.IN_PROGRESS,
         index=True,
     )
-    answers: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    # Names and free-text answers live here: the whole document is encrypted at rest.
+    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON(ANSWERS_CONTEXT), default=dict)
 
     # Copies of answers for coach lists and filters; written only by set_answers().
     return_country: Mapped[str | None] = mapped_column(String(2), index=True)

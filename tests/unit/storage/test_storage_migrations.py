@@ -34,7 +34,7 @@ COACH_TABLES = {
 }
 # Added by 0004_audit_log (storage/coach_models.py).
 AUDIT_TABLES = {"audit_log", "profile_tombstones"}
-HEAD = "0004_audit_log"
+HEAD = "0005_encrypted_answers"
 
 
 def test_upgrade_creates_the_tables_on_an_empty_database(db_url: str) -> None:

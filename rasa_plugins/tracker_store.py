@@ -1,0 +1,82 @@
+"""Rasa's SQL tracker store with every event encrypted at rest (same format and keys as the
+intake database, see storage/fieldcipher.py), so that user messages and slot values never lie in
+the tracker tables in clear. Configured in endpoints.yml."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from rasa.core.agent import Agent
+from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore, TrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+try:
+    from storage.fieldcipher import TRACKER_EVENT_CONTEXT, FieldCipher
+except ImportError as error:  # Rasa would quietly fall back to an in-memory store on ImportError
+    raise RuntimeError(f"the encrypted tracker store cannot load its cipher: {error}") from error
+
+logger = logging.getLogger(__name__)
+
+# Bound into every event's ciphertext, so a value copied from another column does not decrypt here.
+EVENT_CONTEXT = TRACKER_EVENT_CONTEXT
+
+
+class EncryptedSQLTrackerStore(SQLTrackerStore):
+    """`SQLTrackerStore` whose `events.data` column holds ciphertext; intent and action names (codes
+    from the domain, no personal data) stay readable for Rasa's queries."""
+
+    def __init__(self, *args: Any, encryption_keys: str | None = None, **kwargs: Any) -> None:
+        if not encryption_keys or not str(encryption_keys).strip():
+            raise ValueError("the tracker store needs ENCRYPTION_KEYS (see endpoints.yml)")
+        self._cipher = FieldCipher.from_keys_csv(str(encryption_keys))
+        super().__init__(*args, **kwargs)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """As `SQLTrackerStore.save`, with each event's JSON encrypted."""
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = event.as_dict()
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                        action_name=data.get("name"),
+                        data=self._cipher.encrypt(json.dumps(data), EVENT_CONTEXT),
+                    )
+                )
+            session.commit()
+
+    async def _retrieve(
+        self, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> DialogueStateTracker | None:
+        with self.session_scope() as session:
+            rows = self._event_query(
+                session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
+            ).all()
+            events = [json.loads(self._cipher.decrypt(row.data, EVENT_CONTEXT)) for row in rows]
+        if self.domain and events:
+            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return None
+
+
+def _tracker_store_without_fail_safe(store: TrackerStore | None, domain: Domain) -> TrackerStore:
+    """Rasa wraps every tracker store in a `FailSafeTrackerStore`: when the database fails, it
+    answers from a blank conversation and keeps the events in memory, where they are lost. With
+    this store configured, a database error fails the turn instead (Rasa logs it, the bot tells the
+    person to send the message again) and the next turn uses the database again."""
+    if store is None:
+        return InMemoryTrackerStore(domain)
+    store.domain = domain
+    return store
+
+
+# Loading this module (endpoints.yml names it) switches the fail-safe wrapper off; Rasa 3.6 offers
+# no setting for it. Agent._create_tracker_store is a staticmethod called once per loaded agent.
+Agent._create_tracker_store = staticmethod(_tracker_store_without_fail_safe)  # type: ignore[method-assign]
