@@ -13,10 +13,12 @@ from urllib.parse import urlencode
 
 from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -25,6 +27,7 @@ from telegram.ext import Application
 
 from bot.coach import auth, charts, exports
 from bot.coach import labels as L
+from bot.coach.headers import SecurityHeaders, security_headers
 from bot.coach.i18n import UI_LANGUAGE, N_c, _c
 from bot.coach.services import CoachServices, coach_services
 from bot.coach.summary import VOICE_NOTE_ID, build_summary
@@ -33,6 +36,8 @@ from storage.coach import (
     ALLOWED_TRANSITIONS,
     REVIEW_STATUSES,
     SORT_COLUMNS,
+    AuditLogRepository,
+    AuditQuery,
     CoachSessionRepository,
     CoachUserRepository,
     LoginThrottle,
@@ -43,8 +48,9 @@ from storage.coach import (
     distinct_values,
     list_profiles,
     programme_overview,
+    tombstone,
 )
-from storage.coach_models import CoachRole, CoachSession, CoachUser
+from storage.coach_models import ACTOR_UNKNOWN, AuditAction, CoachRole, CoachSession, CoachUser
 from storage.db import session_scope
 from storage.models import Profile, ProfileStatus
 
@@ -75,6 +81,23 @@ SEND_ERRORS = {
 }
 
 
+def isolate(value: object) -> Markup:
+    """Text someone typed, escaped and bidi-isolated: a right-to-left override in it cannot turn
+    the text around it."""
+    return Markup("<bdi>{}</bdi>").format(value)
+
+
+def fill(template: str, **values: object) -> Markup:
+    """A translated text with placeholders: the text and plain values are escaped, isolated values
+    (see isolate) are kept as they are."""
+    return escape(template).format(**values)
+
+
+def is_https_link(value: object) -> bool:
+    """Only https links become clickable (never javascript: or data:)."""
+    return isinstance(value, str) and _VIDEO_LINK.match(value) is not None
+
+
 @dataclass
 class Ctx:
     """One request: the form (for POST), the database session and the logged-in coach."""
@@ -92,8 +115,21 @@ class Ctx:
         value = self.form.get(name) if self.form is not None else None
         return value.strip() if isinstance(value, str) else ""
 
+    def audit(self, action: AuditAction, profile_id: str | None = None, detail: str | None = None) -> None:
+        """Record what the logged-in coach did, in the request's unit of work (never any content)."""
+        assert self.user is not None
+        AuditLogRepository(self.db).add(self.user.username, action, profile_id, detail)
+
 
 Handler = Callable[[Ctx], Response]
+
+
+class PageEnd(Exception):
+    """Ends a page early with this response (a missing or deleted profile)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
 
 
 class CoachPages:
@@ -116,6 +152,9 @@ class CoachPages:
             status_label=lambda code: L.label(L.STATUS, getattr(code, "value", code)),
         )
         self.env.filters["when"] = self.format_when
+        self.env.filters["bdi"] = isolate
+        self.env.filters["fill"] = fill
+        self.env.tests["https_link"] = is_https_link
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -144,11 +183,18 @@ class CoachPages:
     def error(self, ctx: Ctx, status_code: int, message: str) -> HTMLResponse:
         return self.render(ctx, "error.html", status_code=status_code, title=_c("Error"), message=message)
 
-    def profile_or_404(self, ctx: Ctx) -> Profile | None:
-        profile = ctx.db.get(Profile, ctx.request.path_params["profile_id"])
-        if profile is None or profile.status is ProfileStatus.IN_PROGRESS:
-            return None
-        return profile
+    def profile(self, ctx: Ctx) -> Profile:
+        """The submitted profile of the URL; else the page ends with 404, or with 410 and the
+        tombstone ("withdrawn, deleted on ...") when the profile was deleted."""
+        profile_id = ctx.request.path_params["profile_id"]
+        profile = ctx.db.get(Profile, profile_id)
+        if profile is not None and profile.status is not ProfileStatus.IN_PROGRESS:
+            return profile
+        gone = tombstone(ctx.db, profile_id)
+        if gone is not None:
+            page = self.render(ctx, "tombstone.html", 410, title=_c("Deleted profile"), tombstone=gone)
+            raise PageEnd(page)
+        raise PageEnd(self.error(ctx, 404, _c("There is no such profile.")))
 
     @staticmethod
     def back_to_profile(profile_id: str, notice: str, **extra: str) -> RedirectResponse:
@@ -205,11 +251,16 @@ class CoachPages:
         password = ctx.field("password")
         client_ip = ctx.request.client.host if ctx.request.client else "unknown"
         throttle = LoginThrottle(ctx.db)
+        user = CoachUserRepository(ctx.db).get_by_username(username)
+        # The audit log names an account only when it exists: a typed name may be anything,
+        # even a password typed into the wrong field.
+        actor = user.username if user is not None else ACTOR_UNKNOWN
+        audit = AuditLogRepository(ctx.db)
         if throttle.blocked(username.casefold(), client_ip):
+            audit.add(actor, AuditAction.LOGIN_FAILED, detail="throttled")
             return self.login_form(
                 ctx, _c("Too many failed attempts. Please wait 15 minutes and try again."), status_code=429
             )
-        user = CoachUserRepository(ctx.db).get_by_username(username)
         if user is None or not user.active:
             auth.burn_verification_time(password)
             ok = False
@@ -217,6 +268,8 @@ class CoachPages:
             ok = auth.verify_password(user.password_hash, password)
         if not ok or user is None:
             throttle.record_failure(username.casefold(), client_ip)
+            reason = "unknown_user" if user is None else ("inactive" if not user.active else "wrong_password")
+            audit.add(actor, AuditAction.LOGIN_FAILED, detail=reason)
             return self.login_form(ctx, _c("Username or password is wrong."), status_code=401)
         throttle.clear(username.casefold(), client_ip)
         if auth.hasher().check_needs_rehash(user.password_hash):
@@ -231,6 +284,7 @@ class CoachPages:
         lifetime = timedelta(hours=self.settings.coach_session_hours)
         sessions.create(user, auth.token_hash(token), auth.new_token(), lifetime)
         user.last_login_at = datetime.now(self.services.timezone)
+        audit.add(user.username, AuditAction.LOGIN)
         response = RedirectResponse(self.safe_next(ctx.field("next")), status_code=303)
         self.set_cookie(response, auth.SESSION_COOKIE, token, max_age=int(lifetime.total_seconds()))
         response.delete_cookie(auth.LOGIN_CSRF_COOKIE, path=COACH_PREFIX)
@@ -240,6 +294,7 @@ class CoachPages:
     def logout(self, ctx: Ctx) -> Response:
         assert ctx.coach_session is not None
         CoachSessionRepository(ctx.db).delete(ctx.coach_session.token_hash)
+        ctx.audit(AuditAction.LOGOUT)
         response = RedirectResponse(f"{COACH_PREFIX}/login", status_code=303)
         response.delete_cookie(auth.SESSION_COOKIE, path=COACH_PREFIX)
         return response
@@ -335,9 +390,8 @@ class CoachPages:
     # -- the summary ---------------------------------------------------------------------------
 
     def profile_page(self, ctx: Ctx) -> Response:
-        profile = self.profile_or_404(ctx)
-        if profile is None:
-            return self.error(ctx, 404, _c("There is no such profile."))
+        profile = self.profile(ctx)
+        ctx.audit(AuditAction.PROFILE_VIEWED, profile.id)
         review = ReviewRepository(ctx.db)
         appointments = review.appointments(profile.id)
         latest = appointments[0] if appointments else None
@@ -361,9 +415,8 @@ class CoachPages:
         )
 
     def print_page(self, ctx: Ctx) -> Response:
-        profile = self.profile_or_404(ctx)
-        if profile is None:
-            return self.error(ctx, 404, _c("There is no such profile."))
+        profile = self.profile(ctx)
+        ctx.audit(AuditAction.PRINTED, profile.id)
         return self.render(
             ctx,
             "print.html",
@@ -374,9 +427,9 @@ class CoachPages:
         )
 
     def voice_note(self, ctx: Ctx) -> Response:
-        profile = self.profile_or_404(ctx)
+        profile = self.profile(ctx)
         voice_id = ctx.request.path_params["voice_id"]
-        if profile is None or not VOICE_NOTE_ID.match(voice_id):
+        if not VOICE_NOTE_ID.match(voice_id):
             return Response(status_code=404)
         notes = {n.get("id"): n for n in profile.answers.get("voice_notes") or [] if isinstance(n, dict)}
         if voice_id not in notes:
@@ -384,6 +437,7 @@ class CoachPages:
         path = self.settings.voice_dir / profile.id / f"{voice_id}.ogg"
         if not path.is_file():
             return Response(status_code=404)
+        ctx.audit(AuditAction.VOICE_NOTE_PLAYED, profile.id)
         return FileResponse(
             path,
             media_type=str(notes[voice_id].get("mime_type") or "audio/ogg"),
@@ -393,41 +447,37 @@ class CoachPages:
     # -- workflow ------------------------------------------------------------------------------
 
     def change_status(self, ctx: Ctx) -> Response:
-        profile = self.profile_or_404(ctx)
-        if profile is None:
-            return self.error(ctx, 404, _c("There is no such profile."))
+        profile = self.profile(ctx)
         assert ctx.user is not None
         try:
-            ReviewRepository(ctx.db).change_status(profile, ctx.field("status"), ctx.user.username)
+            change = ReviewRepository(ctx.db).change_status(profile, ctx.field("status"), ctx.user.username)
         except (TransitionError, ValueError):
             return self.back_to_profile(profile.id, "transition_not_allowed")
+        ctx.audit(AuditAction.STATUS_CHANGED, profile.id, change.to_status.value)
         return self.back_to_profile(profile.id, "status_changed")
 
     def assign(self, ctx: Ctx) -> Response:
-        profile = self.profile_or_404(ctx)
-        if profile is None:
-            return self.error(ctx, 404, _c("There is no such profile."))
+        profile = self.profile(ctx)
         username = ctx.field("coach")
         if username and username not in CoachUserRepository(ctx.db).usernames():
             return self.back_to_profile(profile.id, "unknown_coach")
         ReviewRepository(ctx.db).assign(profile, username or None)
+        # The account name is the detail: it names a coach, not the person.
+        ctx.audit(AuditAction.COACH_ASSIGNED, profile.id, username or None)
         return self.back_to_profile(profile.id, "assigned")
 
     def add_note(self, ctx: Ctx) -> Response:
-        profile = self.profile_or_404(ctx)
-        if profile is None:
-            return self.error(ctx, 404, _c("There is no such profile."))
+        profile = self.profile(ctx)
         text = ctx.field("text")[:MAX_NOTE_LENGTH]
         if not text:
             return self.back_to_profile(profile.id, "note_empty")
         assert ctx.user is not None
         ReviewRepository(ctx.db).add_note(profile.id, ctx.user.username, text)
+        ctx.audit(AuditAction.NOTE_ADDED, profile.id)
         return self.back_to_profile(profile.id, "note_added")
 
     def schedule(self, ctx: Ctx) -> Response:
-        profile = self.profile_or_404(ctx)
-        if profile is None:
-            return self.error(ctx, 404, _c("There is no such profile."))
+        profile = self.profile(ctx)
         if profile.status not in (ProfileStatus.IN_REVIEW, ProfileStatus.INTERVIEW_SCHEDULED):
             return self.back_to_profile(profile.id, "interview_not_possible")
         place, link = ctx.field("place")[:300], ctx.field("video_link")[:500]
@@ -451,6 +501,7 @@ class CoachPages:
             video_link=link,
             can_send=self.services.can_message_returnees,
         )
+        ctx.audit(AuditAction.INTERVIEW_SCHEDULED, profile.id)
         if appointment.message_error:
             return self.back_to_profile(
                 profile.id, "interview_recorded_only", reason=appointment.message_error
@@ -461,9 +512,7 @@ class CoachPages:
     # -- exports -------------------------------------------------------------------------------
 
     def export_profile_json(self, ctx: Ctx) -> Response:
-        profile = self.profile_or_404(ctx)
-        if profile is None:
-            return self.error(ctx, 404, _c("There is no such profile."))
+        profile = self.profile(ctx)
         try:
             body = exports.profile_json(profile)
         except exports.IncompleteProfileError as error:
@@ -483,6 +532,7 @@ class CoachPages:
             return self.error(
                 ctx, 422, _c("This profile breaks the export format; please tell the administrator.")
             )
+        ctx.audit(AuditAction.EXPORTED_JSON, profile.id)
         return Response(
             body,
             media_type="application/json",
@@ -493,14 +543,18 @@ class CoachPages:
         query, _view = self.list_filter(ctx)
         profiles = exports.profiles_for_export(ctx.db, query)
         stamp = datetime.now(self.services.timezone).strftime("%Y-%m-%d")
+        assert ctx.user is not None
+        audit = AuditLogRepository(ctx.db)
         if kind == "csv":
             body = exports.profiles_csv(profiles, self.format_when)
+            audit.add_for_profiles(ctx.user.username, AuditAction.EXPORTED_CSV, (p.id for p in profiles))
             return Response(
                 body,
                 media_type="text/csv; charset=utf-8",
                 headers={"Content-Disposition": f'attachment; filename="profile-{stamp}.csv"'},
             )
-        data, skipped = exports.profiles_json(profiles)
+        data, skipped, exported = exports.profiles_json(profiles)
+        audit.add_for_profiles(ctx.user.username, AuditAction.EXPORTED_JSON_LIST, exported)
         return Response(
             data,
             media_type="application/json",
@@ -544,6 +598,42 @@ class CoachPages:
             ),
         )
 
+    def audit_log(self, ctx: Ctx) -> Response:
+        params = ctx.request.query_params
+        actor = params.get("user", "")[:64]
+        action_code = params.get("action", "")
+        action = AuditAction(action_code) if action_code in AuditAction.__members__.values() else None
+        profile_id = params.get("profile", "")[:32]
+        try:
+            page = max(1, min(int(params.get("page", "1")), 100000))
+        except ValueError:
+            page = 1
+        repository = AuditLogRepository(ctx.db)
+        query = AuditQuery(actor=actor or None, action=action, profile_id=profile_id or None, page=page)
+        total = repository.count(query)
+        pages = max(1, -(-total // query.page_size))
+        query.page = min(query.page, pages)
+        chosen = {"user": actor, "action": action.value if action else "", "profile": profile_id}
+
+        def link(**changes: Any) -> str:
+            merged = {**chosen, "page": query.page, **changes}
+            return "?" + urlencode({k: v for k, v in merged.items() if v not in ("", None)})
+
+        return self.render(
+            ctx,
+            "audit.html",
+            title=_c("Audit log"),
+            entries=repository.list(query),
+            total=total,
+            page=query.page,
+            pages=pages,
+            link=link,
+            chosen=chosen,
+            actors=repository.actors(),
+            actions=L.AUDIT_ACTION,
+            detail_text=L.audit_detail,
+        )
+
     def users(self, ctx: Ctx) -> Response:
         return self.render(
             ctx, "users.html", title=_c("Accounts"), accounts=CoachUserRepository(ctx.db).list()
@@ -565,29 +655,36 @@ def _authenticate(ctx: Ctx) -> None:
 
 
 def _guarded(pages: CoachPages, handler: Handler, role: CoachRole | None) -> Callable[[Request], Any]:
+    def checked(ctx: Ctx) -> Response:
+        """The handler's response, or why the request may not reach it."""
+        request = ctx.request
+        if role is not None:
+            if ctx.user is None:
+                if request.method == "GET":
+                    target = f"{COACH_PREFIX}/login?" + urlencode({"next": str(request.url.path)})
+                    return RedirectResponse(target, status_code=303)
+                return pages.error(ctx, 401, _c("Please log in."))
+            if role is CoachRole.ADMIN and ctx.user.role is not CoachRole.ADMIN:
+                return pages.error(ctx, 403, _c("This page is for administrators."))
+            # Every POST of a logged-in page carries the session's CSRF token (login has its own).
+            if request.method not in ("GET", "HEAD"):
+                assert ctx.coach_session is not None
+                if not auth.tokens_equal(ctx.field("csrf_token"), ctx.coach_session.csrf_token):
+                    return pages.error(
+                        ctx, 403, _c("The form has expired. Please reload the page and try again.")
+                    )
+        try:
+            return handler(ctx)
+        except PageEnd as end:
+            return end.response
+
     def run(request: Request, form: FormData | None) -> tuple[Response, bool]:
         with session_scope(pages.services.session_factory) as db:
             ctx = Ctx(request=request, form=form, db=db, services=pages.services)
             _authenticate(ctx)
-            if role is not None:
-                if ctx.user is None:
-                    if request.method == "GET":
-                        target = f"{COACH_PREFIX}/login?" + urlencode({"next": str(request.url.path)})
-                        return RedirectResponse(target, status_code=303), False
-                    return pages.error(ctx, 401, _c("Please log in.")), False
-                if role is CoachRole.ADMIN and ctx.user.role is not CoachRole.ADMIN:
-                    return pages.error(ctx, 403, _c("This page is for administrators.")), False
-                if request.method == "POST":
-                    assert ctx.coach_session is not None
-                    if not auth.tokens_equal(ctx.field("csrf_token"), ctx.coach_session.csrf_token):
-                        return pages.error(
-                            ctx, 403, _c("The form has expired. Please reload the page and try again.")
-                        ), False
-            response = handler(ctx)
+            response = checked(ctx)
+            # Pages hold personal data: never cached (static files are, see SecurityHeaders).
             response.headers.setdefault("Cache-Control", "no-store")
-            response.headers.setdefault("X-Content-Type-Options", "nosniff")
-            response.headers.setdefault("Referrer-Policy", "same-origin")
-            response.headers.setdefault("X-Frame-Options", "DENY")
             return response, ctx.kick_outbox
 
     async def endpoint(request: Request) -> Response:
@@ -630,6 +727,7 @@ PAGE_ROUTES: tuple[PageRoute, ...] = (
     PageRoute("/profiles/{profile_id}/notes", "add_note", CoachRole.COACH, ("POST",)),
     PageRoute("/profiles/{profile_id}/interview", "schedule", CoachRole.COACH, ("POST",)),
     PageRoute("/admin/users", "users", CoachRole.ADMIN),
+    PageRoute("/admin/audit", "audit_log", CoachRole.ADMIN),
 )
 
 
@@ -649,6 +747,26 @@ def build_coach_app(
             Route(page.path, _guarded(pages, handler, page.role), methods=list(page.methods), name=page.name)
         )
     routes.append(Mount("/static", app=StaticFiles(directory=PACKAGE_DIR / "static"), name="static"))
-    app = Starlette(routes=routes)
+    https = settings.secure_cookies
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # Runs outside the middleware stack (Starlette's ServerErrorMiddleware), so the headers
+        # are set here too; the error itself is logged by the server.
+        html = pages.env.get_template("error.html").render(
+            user=None,
+            csrf_token="",
+            notice=None,
+            title=_c("Error"),
+            message=_c("Something went wrong. Please try again later."),
+        )
+        return HTMLResponse(
+            html, status_code=500, headers={**security_headers(https), "Cache-Control": "no-store"}
+        )
+
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeaders, https=https)],
+        exception_handlers={500: server_error},
+    )
     app.state.pages = pages
     return app

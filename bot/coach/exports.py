@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 # Spreadsheet programs run a cell that starts with one of these as a formula (CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def profile_document(profile: Profile) -> dict[str, Any]:
@@ -46,15 +46,20 @@ def profiles_for_export(session: Session, query: ProfileFilter) -> Sequence[Prof
     return filtered_profiles(session, query)
 
 
-def profiles_json(profiles: Iterable[Profile]) -> tuple[str, int]:
-    """A JSON array of export documents, each validated; incomplete or invalid ones are left out (counted)."""
-    documents, skipped = [], 0
+def profiles_json(profiles: Iterable[Profile]) -> tuple[str, int, list[str]]:
+    """A JSON array of export documents, each validated; incomplete or invalid ones are left out.
+
+    Returns the JSON, how many were left out and the ids of those exported (for the audit log).
+    """
+    documents, skipped, exported = [], 0, []
     for profile in profiles:
         try:
             documents.append(profile_document(profile))
         except (IncompleteProfileError, ValidationError):
             skipped += 1
-    return json.dumps(documents, ensure_ascii=False, indent=2), skipped
+        else:
+            exported.append(profile.id)
+    return json.dumps(documents, ensure_ascii=False, indent=2), skipped, exported
 
 
 def neutralise(value: str) -> str:

@@ -131,6 +131,38 @@ LANGUAGE_SOURCE = {
     "detected": N_c("detected from the messages"),
     "telegram_client": N_c("from the Telegram app"),
 }
+AUDIT_ACTION = {
+    "login": N_c("Logged in"),
+    "login_failed": N_c("Login failed"),
+    "logout": N_c("Logged out"),
+    "profile_viewed": N_c("Profile viewed"),
+    "voice_note_played": N_c("Voice message played"),
+    "status_changed": N_c("Status changed"),
+    "coach_assigned": N_c("Coach assigned"),
+    "note_added": N_c("Note added"),
+    "interview_scheduled": N_c("Interview scheduled"),
+    "interview_answered": N_c("Interview invitation answered"),
+    "exported_json": N_c("Exported as JSON"),
+    "exported_json_list": N_c("Exported in a JSON list"),
+    "exported_csv": N_c("Exported in a CSV list"),
+    "printed": N_c("Printable summary opened"),
+    "profile_deleted": N_c("Profile deleted"),
+    "participant_deleted": N_c("Participant deleted"),
+}
+DELETION_REASON = {
+    "participant_request": N_c("at the person's request"),
+    "retention": N_c("retention period ended"),
+}
+INTERVIEW_RESPONSE = {
+    "accepted": N_c("Yes, the time works"),
+    "another_time": N_c("Asks for another time"),
+}
+LOGIN_FAILURE = {
+    "unknown_user": N_c("unknown username"),
+    "wrong_password": N_c("wrong password"),
+    "inactive": N_c("account deactivated"),
+    "throttled": N_c("blocked after too many failed attempts"),
+}
 # Which question a JSON pointer in flags or voice notes refers to.
 FIELD = {
     "/person/age_group": N_c("Age group"),
@@ -160,6 +192,22 @@ def label(table: Mapping[Any, str], code: object) -> str:
         return "–"
     text = table.get(code)
     return _c(text) if text else str(code)
+
+
+def audit_detail(action: object, detail: str | None) -> str:
+    """The code an audit entry carries, in German (a status, a deletion reason, a failure kind)."""
+    code = getattr(action, "value", action)
+    if code == "status_changed":
+        return label(STATUS, detail)
+    if code in ("profile_deleted", "participant_deleted"):
+        return label(DELETION_REASON, detail)
+    if code == "login_failed":
+        return label(LOGIN_FAILURE, detail)
+    if code == "interview_answered":
+        return label(INTERVIEW_RESPONSE, detail)
+    if code == "coach_assigned":
+        return detail or _c("not assigned")
+    return detail or ""
 
 
 @cache

@@ -19,8 +19,10 @@ from bot.coach.services import SERVICES_KEY, CoachServices, coach_services
 from bot.i18n import _, translate
 from core.languages import DEFAULT_LANGUAGE, normalise_code
 from core.settings import Settings
-from storage.coach import OutboxRepository, ReviewRepository
+from storage.coach import AuditLogRepository, OutboxRepository, ReviewRepository
 from storage.coach_models import (
+    ACTOR_PARTICIPANT,
+    AuditAction,
     InterviewAppointment,
     InterviewResponse,
     OutboxKind,
@@ -212,6 +214,9 @@ def record_answer(
         if review.latest_appointment_id(profile.id) != appointment.id:
             return language, False
         review.record_response(appointment, response)
+        AuditLogRepository(session).add(
+            ACTOR_PARTICIPANT, AuditAction.INTERVIEW_ANSWERED, profile.id, InterviewResponse(response).value
+        )
         return language, True
 
 

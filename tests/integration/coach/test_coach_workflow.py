@@ -55,7 +55,7 @@ def test_status_transitions_are_enforced_and_recorded(client: SyncASGIClient, se
         (ProfileStatus.IN_REVIEW, ProfileStatus.CLOSED, "coach.anna"),
     ]
     page = client.get(f"/profiles/{profile.id}").text
-    assert "Eingereicht → In Prüfung – coach.anna" in page
+    assert "Eingereicht → In Prüfung – <bdi>coach.anna</bdi>" in page
 
 
 def test_assignment_and_private_notes(client: SyncASGIClient, session: Session) -> None:
@@ -72,7 +72,7 @@ def test_assignment_and_private_notes(client: SyncASGIClient, session: Session) 
     raw = session.connection().exec_driver_sql("SELECT text FROM coach_notes").scalar_one()
     assert "Kinderbetreuung" not in raw  # encrypted at rest
     page = client.get(f"/profiles/{profile.id}").text
-    assert "Fragt nach Kinderbetreuung." in page and "coach.anna," in page
+    assert "Fragt nach Kinderbetreuung." in page and "<bdi>coach.anna</bdi>," in page
 
 
 def test_scheduling_without_telegram_records_the_appointment(
