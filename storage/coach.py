@@ -274,7 +274,7 @@ def erase_profile(
     """Delete a profile with its coach notes, status history, appointments and outbox messages.
 
     A profile that was ever submitted leaves a tombstone (no content: status before, month of
-    submission, workflow milestones, when and why) and an audit entry; a draft leaves nothing.
+    submission, workflow milestones, when and why), a draft none; both get an audit entry.
     """
     reason = DeletionReason(reason)
     tombstone = None
@@ -308,7 +308,7 @@ def erase_profile(
             interviewed=bool(interviewed),
         )
         session.add(tombstone)
-        AuditLogRepository(session).add(_actor_for(reason), AuditAction.PROFILE_DELETED, profile.id, reason)
+    AuditLogRepository(session).add(_actor_for(reason), AuditAction.PROFILE_DELETED, profile.id, reason)
     # Explicitly, not only through ON DELETE CASCADE: the rows must go even where a database runs
     # without foreign keys, and the session must not keep them in its identity map.
     for model in (OutboxMessage, InterviewAppointment, CoachNote, ProfileStatusChange):

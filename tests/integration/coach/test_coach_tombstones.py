@@ -90,11 +90,15 @@ def test_deleting_a_participant_leaves_only_a_tombstone(session: Session) -> Non
 
 def test_a_draft_only_participant_leaves_no_tombstone(session: Session) -> None:
     draft = invented_profile(session, status=ProfileStatus.IN_PROGRESS)
+    draft_id = draft.id
     ParticipantRepository(session).delete(draft.participant)
     session.commit()
     assert session.scalar(select(func.count()).select_from(ProfileTombstone)) == 0
-    actions = session.scalars(select(AuditEntry.action)).all()
-    assert [a.value for a in actions] == ["participant_deleted"]
+    entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(e.action.value, e.profile_id) for e in entries] == [
+        ("profile_deleted", draft_id),
+        ("participant_deleted", None),
+    ]
 
 
 def test_retention_erases_one_profile_and_keeps_the_participant(session: Session) -> None:
