@@ -281,3 +281,70 @@ def test_coach_chat_gets_a_notice_for_a_new_submission(coach_stack: CoachStack) 
     finally:
         session.close()
         engine.dispose()
+
+
+def test_hostile_content_stays_inert_in_chromium(coach_stack: CoachStack, page: Any) -> None:
+    """Markup, a bidi override, 4,096 characters and formulas in every free-text field: nothing runs,
+    nothing loads, no element appears, and the pages themselves break no rule of their CSP."""
+    from tests.integration.coach.hostile_content import (
+        HOSTILE_ACCOUNTS,
+        SCRIPT,
+        make_hostile_accounts,
+        make_hostile_codes,
+        make_hostile_profiles,
+    )
+
+    engine = make_engine(coach_stack.settings.effective_database_url, lock_at_begin=False)
+    session = make_session_factory(engine)()
+    try:
+        make_hostile_accounts(session)
+        create_account(session, "admin.ben", "admin")
+        hostile = make_hostile_profiles(session)
+        make_hostile_codes(session)
+    finally:
+        session.close()
+        engine.dispose()
+
+    dialogs: list[str] = []
+    refused: list[str] = []
+    fetched_x: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.on("console", lambda message: refused.append(message.text) if message.type == "error" else None)
+    page.on("request", lambda request: fetched_x.append(request.url) if request.url.endswith("/x") else None)
+
+    base = coach_stack.base_url
+    for name in (HOSTILE_ACCOUNTS[0], "admin.ben"):  # a hostile account logs in, then the admin
+        page.goto(f"{base}/coach/login")
+        page.get_by_label("Benutzername").fill(name)
+        page.get_by_label("Passwort").fill(PASSWORD)
+        page.get_by_role("button", name="Anmelden").click()
+        page.wait_for_url(f"{base}/coach/")
+
+    paths = ["/coach/", f"/coach/?q={SCRIPT}", "/coach/overview", "/coach/admin/audit", "/coach/admin/users"]
+    for item in hostile:
+        paths += [f"/coach/profiles/{item.id}", f"/coach/profiles/{item.id}/print"]
+    for path in paths:
+        response = page.goto(base + path)
+        assert response is not None and response.status == 200, path
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        counts = page.evaluate(
+            """() => ({
+                scripts: document.querySelectorAll('script, img, iframe, object, embed').length,
+                handlers: [...document.querySelectorAll('*')]
+                    .filter(e => [...e.attributes].some(a => a.name.startsWith('on'))).length,
+            })"""
+        )
+        assert counts == {"scripts": 0, "handlers": 0}, path
+    page.goto(f"{base}/coach/profiles/{hostile[0].id}")
+    visible(page.locator("blockquote").filter(has_text=SCRIPT).first)  # shown as text
+    shot(page, "08-hostile-content")
+    assert dialogs == []
+    assert fetched_x == []
+    assert [text for text in refused if "Content Security Policy" in text] == []
+
+    # And if markup ever slipped through, the browser itself refuses to run it.
+    ran = page.evaluate(
+        """() => { const s = document.createElement('script'); s.textContent = 'window.__ran = 1';
+                   document.body.append(s); return window.__ran === 1; }"""
+    )
+    assert ran is False
