@@ -16,8 +16,11 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from bot.coach.auth import MIN_PASSWORD_LENGTH, hash_password
 from core.settings import get_settings
 from storage.coach import CoachUserRepository
-from storage.coach_models import CoachRole
+from storage.coach_models import ACTOR_PARTICIPANT, ACTOR_SYSTEM, ACTOR_UNKNOWN, CoachRole
 from storage.db import display_url, make_engine, make_session_factory, resolve_url, session_scope, upgrade
+
+# Names the audit log uses for who acted when no coach did.
+RESERVED_NAMES = {ACTOR_PARTICIPANT, ACTOR_SYSTEM, ACTOR_UNKNOWN}
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -71,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             name = args.name.strip()
             if not name or len(name) > 64:
                 raise SystemExit("A username has 1 to 64 characters.")
+            if name.casefold() in RESERVED_NAMES:
+                raise SystemExit(
+                    f"{name!r} names the participant or the system in the audit log; choose another."
+                )
             create_user(url, name, args.role, _read_password(args.password_stdin))
             print(f"created {args.role} account {name!r}")
         else:

@@ -98,3 +98,11 @@ def test_every_audit_action_has_a_german_label() -> None:
     assert L.audit_detail(AuditAction.COACH_ASSIGNED, None) == "nicht zugewiesen"
     assert L.audit_detail(AuditAction.INTERVIEW_ANSWERED, "accepted") == "Ja, der Termin passt"
     assert L.audit_detail(AuditAction.LOGIN, None) == ""
+
+
+@pytest.mark.parametrize("name", ["participant", "System", "(unknown)"])
+def test_audit_actor_names_cannot_be_account_names(name: str, tmp_path: Any) -> None:
+    from bot.coach.__main__ import main
+
+    with pytest.raises(SystemExit, match="audit log"):
+        main(["create-user", name, "--url", f"sqlite:///{tmp_path / 'intake.db'}", "--password-stdin"])
