@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from telegram.ext import Application
@@ -53,6 +53,7 @@ from storage.coach import (
 from storage.coach_models import ACTOR_UNKNOWN, AuditAction, CoachRole, CoachSession, CoachUser
 from storage.db import session_scope
 from storage.models import Profile, ProfileStatus
+from storage.voice import read_voice
 
 logger = logging.getLogger(__name__)
 
@@ -438,8 +439,8 @@ class CoachPages:
         if not path.is_file():
             return Response(status_code=404)
         ctx.audit(AuditAction.VOICE_NOTE_PLAYED, profile.id)
-        return FileResponse(
-            path,
+        return Response(
+            read_voice(path),  # encrypted at rest (storage/voice.py)
             media_type=str(notes[voice_id].get("mime_type") or "audio/ogg"),
             headers={"Cache-Control": "private, no-store"},
         )

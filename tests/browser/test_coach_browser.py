@@ -22,6 +22,7 @@ from storage.coach import ReviewRepository, enqueue_submission_notice
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.export import validate_export
 from storage.models import ProfileStatus
+from storage.voice import write_voice
 from tests.support.coach import PASSWORD, create_account, invented_profile
 from tests.support.stack import free_port
 from tests.support.telegram_standin import TelegramStandIn, callback_update
@@ -164,8 +165,7 @@ def log_in(page: Any, base_url: str) -> None:
 def test_a_coach_prepares_an_interview(coach_stack: CoachStack, page: Any) -> None:
     base, standin, target = coach_stack.base_url, coach_stack.standin, coach_stack.ids["target"]
     voice_dir = coach_stack.settings.voice_dir / target
-    voice_dir.mkdir(parents=True, exist_ok=True)
-    (voice_dir / "vn1.ogg").write_bytes(b"OggS\x00invented")
+    write_voice(voice_dir / "vn1.ogg", b"OggS\x00invented")
 
     log_in(page, base)
     visible(page.get_by_role("heading", name="Profile"))

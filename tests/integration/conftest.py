@@ -22,7 +22,7 @@ def no_errors_logged(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     running: Stack = request.getfixturevalue("stack")
-    sizes = running.log_sizes()
+    running.ignore_errors_so_far()
     yield
-    errors = running.errors_logged_since(sizes)
+    errors = running.errors_logged_since(running.error_baseline)
     assert not errors, "errors in the process logs:\n" + "\n".join(errors[:20])

@@ -7,7 +7,7 @@ import re
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -38,6 +38,14 @@ class Stack:
 
     def session(self) -> Session:
         return make_session_factory(make_engine(self.settings.effective_database_url, lock_at_begin=False))()
+
+    # Where the log check of the running test starts (tests/integration/conftest.py).
+    error_baseline: dict[str, int] = field(default_factory=dict)
+
+    def ignore_errors_so_far(self) -> None:
+        """For a test that stops processes on purpose: what they log while shutting down is not
+        checked, everything after this call is."""
+        self.error_baseline = self.log_sizes()
 
     def log_sizes(self) -> dict[str, int]:
         return {path.name: path.stat().st_size for path in (self.settings.data_dir / "logs").glob("*.log")}

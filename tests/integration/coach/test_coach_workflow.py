@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from core.settings import Settings
 from storage.coach_models import CoachNote, InterviewAppointment, OutboxMessage, ProfileStatusChange
 from storage.models import Profile, ProfileStatus
+from storage.voice import write_voice
 from tests.support.coach import SyncASGIClient, invented_profile, login, page_csrf
 
 
@@ -119,9 +120,8 @@ def test_voice_notes_only_for_logged_in_coaches(
         },
     )
     folder: Path = settings.voice_dir / profile.id
-    folder.mkdir(parents=True)
-    (folder / "vn1.ogg").write_bytes(b"OggS-invented-audio")
-    (folder / "other.ogg").write_bytes(b"OggS-not-listed")
+    write_voice(folder / "vn1.ogg", b"OggS-invented-audio")
+    write_voice(folder / "other.ogg", b"OggS-not-listed")
     assert client.get(f"/profiles/{profile.id}/voice/vn1").status_code == 303
     login(client, "coach.anna")
     audio = client.get(f"/profiles/{profile.id}/voice/vn1")
