@@ -3,7 +3,7 @@ LANGUAGES := de fr ar fa tr ru uk ka hy ro sq sr mk
 PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup run train test test-unit lint messages clean coach-messages bench-coach test-browser eval
+.PHONY: setup run train test test-unit lint messages clean coach-messages bench-coach test-browser eval fuzz
 
 setup:  ## create or update .venv and .venv-rasa from the lock files
 	@bash scripts/setup.sh
@@ -22,6 +22,9 @@ test:  ## the whole suite: unit, storage (SQLite + PostgreSQL), deployment files
 
 test-unit: setup
 	@$(PY) -m pytest tests/unit
+
+fuzz: setup  ## the properties of tests/fuzz with a large budget (FUZZ_ARGS="--total 100000 --seed 7")
+	@$(PY) scripts/fuzz.py $(FUZZ_ARGS)
 
 lint: setup
 	@$(PY) -m ruff check .

@@ -16,6 +16,7 @@ from actions.parsing import (
     button_value,
     countries_in,
     fold,
+    is_country_code,
     parse_choice,
     parse_country,
     parse_free_text,
@@ -387,8 +388,11 @@ class ValidateIntakeForm(FormValidationAction):
         if question.kind == "country":
             if tapped == NO:
                 return {slot: None, "country_candidate": None}
-            if tapped:
-                return {slot: tapped, "country_candidate": None}
+            if tapped:  # our buttons only carry country codes; other data was made up by the client
+                if is_country_code(tapped):
+                    return {slot: tapped, "country_candidate": None}
+                reply(dispatcher, lang, MSG_COUNTRY_UNKNOWN)
+                return {slot: None, "country_candidate": None}
             code, confident = parse_country(text)
             if code and confident:
                 return {slot: code, "country_candidate": None}

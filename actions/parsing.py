@@ -35,6 +35,9 @@ def chat_language_from_entities(entities: Iterable[Mapping[str, Any]]) -> str | 
 
 MAX_FREE_TEXT = 4096
 _COUNTRY_CUTOFF = 0.78
+# Misspelled names are looked for in the first words only: each window costs a fuzzy match against
+# every known name, and a 4,096-character message would otherwise block the action server for seconds.
+_FUZZY_COUNTRY_WORDS = 10
 
 
 def fold(text: str) -> str:
@@ -62,7 +65,7 @@ def to_ascii_digits(text: str) -> str:
 def parse_choice(options: Sequence[Option], text: str, lang: str) -> str | None:
     """A typed answer to a choice question: the option's number, its code, or its label in any form."""
     cleaned = to_ascii_digits(text).strip()
-    if cleaned.isdigit() and 1 <= int(cleaned) <= len(options):
+    if cleaned.isdigit() and len(cleaned) < 10 and 1 <= int(cleaned) <= len(options):  # no 5,000-digit int()
         return options[int(cleaned) - 1].code
     wanted = fold(cleaned)
     if not wanted:
@@ -138,15 +141,26 @@ def parse_country(text: str) -> tuple[str | None, bool]:
             candidate = " ".join(words[start : start + size])
             if candidate in names:
                 return names[candidate], True
+    first = words[:_FUZZY_COUNTRY_WORDS]
     for size in (3, 2, 1):
-        for start in range(0, max(len(words) - size + 1, 0)):
-            candidate = " ".join(words[start : start + size])
+        for start in range(0, max(len(first) - size + 1, 0)):
+            candidate = " ".join(first[start : start + size])
             if len(candidate) < 4:
                 continue
             close = difflib.get_close_matches(candidate, list(names), n=1, cutoff=_COUNTRY_CUTOFF)
             if close:
                 return names[close[0]], False
     return None, False
+
+
+def is_country_code(value: str) -> bool:
+    """Whether `value` is a code parse_country can give (ISO 3166-1 alpha-2, XK for Kosovo, ...)."""
+    return value in _country_codes()
+
+
+@lru_cache(maxsize=1)
+def _country_codes() -> frozenset[str]:
+    return frozenset(_country_names().values())
 
 
 def countries_in(text: str) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from actions.questions import BY_SLOT, SKIPPED
@@ -64,6 +64,15 @@ def free_text(value: Any, language: str) -> dict[str, Any] | None:
     return None
 
 
+def _number(value: Any, convert: Callable[[Any], Any]) -> Any:
+    """A stored code as a number ("3" -> 3); anything else (never stored by the form, but possible in an
+    old tracker) is kept as it is, so that export validation refuses it instead of the form crashing."""
+    try:
+        return convert(value)
+    except (TypeError, ValueError):
+        return value
+
+
 def _set(answers: dict[str, Any], pointer: str, value: Any) -> None:
     section, *rest = pointer.strip("/").split("/")
     if not rest:
@@ -83,7 +92,7 @@ def work_entry(slots: Mapping[str, Any], language: str) -> dict[str, Any] | None
         entry["role"] = role
     years = slots.get("work_years")
     if years is not None and years != SKIPPED:
-        entry["years"] = float(years)
+        entry["years"] = _number(years, float)
     where = slots.get("work_where")
     if _is_answered(where):
         entry["where"] = where
@@ -124,13 +133,13 @@ def answers_from_slots(
                 continue
             _set(answers, pointer, text)
             if text.get("voice_note_id"):
-                voice_notes.append({"id": text["voice_note_id"], "field": pointer,
-                                    "duration_s": float(value.get("duration") or 0),  # type: ignore[union-attr]
+                duration = _number(value.get("duration") or 0, float)
+                voice_notes.append({"id": text["voice_note_id"], "field": pointer, "duration_s": duration,
                                     "mime_type": str(value.get("mime_type") or "audio/ogg")})  # fmt: skip
             if _SENSITIVE.search(text["text"]):
                 flags.append({"field": pointer, "kind": "sensitive", "note": "possible sensitive disclosure"})
         elif slot == "education_level" or slot.startswith("skill_"):
-            _set(answers, pointer, int(value))
+            _set(answers, pointer, _number(value, int))
         elif slot == "interview_language":
             if value == "own":
                 answers["languages"].update(interview=lang, interpreter_needed=lang not in ("de", "en"))
@@ -139,11 +148,13 @@ def answers_from_slots(
             else:
                 answers["languages"].update(interview=value, interpreter_needed=False)
         elif question.kind == "multi":
-            _set(answers, pointer, list(dict.fromkeys(value)) if isinstance(value, list) else [])
+            unique = [v for i, v in enumerate(value) if v not in value[:i]] if isinstance(value, list) else []
+            _set(answers, pointer, unique)
         else:
             _set(answers, pointer, value)
 
-    work = [dict(entry) for entry in slots.get("work_experience") or []]
+    stored = slots.get("work_experience")
+    work = [dict(e) if isinstance(e, Mapping) else e for e in stored] if isinstance(stored, list) else []
     current = work_entry(slots, lang)
     if current and slots.get("work_more") is None:
         work.append(current)
