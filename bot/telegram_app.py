@@ -34,8 +34,8 @@ from bot.erasure import erase_conversation
 from bot.ledger import LEDGER_KEY, UpdateLedger, drop_repeated_updates
 from bot.rasa_client import RasaClient
 from bot.reminders import send_due_reminders
-from bot.retention import run_retention
 from bot.rendering import OutgoingMessage
+from bot.retention import run_retention
 from core.settings import Settings
 from storage.db import make_engine, make_session_factory
 

@@ -100,6 +100,8 @@ def rasa_endpoint_env(settings: Settings) -> dict[str, str]:
     env = {
         "ACTION_ENDPOINT_URL": settings.action_endpoint_url,
         "ENCRYPTION_KEYS": ",".join(settings.encryption_keys()),
+        "ACTION_TIMEOUT_S": str(settings.action_timeout_s),
+        "TICKET_LOCK_LIFETIME": str(settings.rasa_lock_lifetime_s),  # read by Rasa itself
         "TRACKER_DIALECT": dialect,
         "TRACKER_HOST": tracker.host or "",
         "TRACKER_PORT": str(tracker.port or 5432),  # Rasa insists on an integer, even for SQLite

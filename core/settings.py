@@ -8,10 +8,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The most custom actions one turn runs (validation, the next question, the summary ...).
+ACTIONS_PER_TURN = 5
 
 
 class ConfigurationError(RuntimeError):
@@ -38,6 +40,11 @@ class Settings(BaseSettings):
     # Rasa and the action server
     rasa_url: str = Field("http://127.0.0.1:5005", alias="RASA_URL")
     rasa_timeout_s: float = Field(30.0, alias="RASA_TIMEOUT_S")
+    # How long Rasa waits for one custom action, and how long it holds a conversation's lock: the
+    # lock must outlive the longest turn (several actions), or a second message of the same person
+    # could be processed in the middle of the first (rasa_plugins/tracker_store.py sets both).
+    action_timeout_s: float = Field(20.0, alias="ACTION_TIMEOUT_S", gt=0)
+    rasa_lock_lifetime_s: int = Field(120, alias="RASA_LOCK_LIFETIME_S", gt=0)
     action_server_host: str = Field("127.0.0.1", alias="ACTION_SERVER_HOST")
     action_server_port: int = Field(5055, alias="ACTION_SERVER_PORT")
     action_endpoint_url: str = Field("http://127.0.0.1:5055/webhook", alias="ACTION_ENDPOINT_URL")
@@ -121,6 +128,15 @@ class Settings(BaseSettings):
         from storage.fieldcipher import new_key
 
         return [self._local_secret("encryption.key", "ENCRYPTION_KEYS", new_key)]
+
+    @model_validator(mode="after")
+    def _lock_outlives_a_turn(self) -> Settings:
+        if self.rasa_lock_lifetime_s < ACTIONS_PER_TURN * self.action_timeout_s:
+            raise ValueError(
+                f"RASA_LOCK_LIFETIME_S must be at least {ACTIONS_PER_TURN} x ACTION_TIMEOUT_S"
+                " (the longest turn), or two messages of one person can be processed at once"
+            )
+        return self
 
     def require_secrets(self) -> None:
         """Fail at start, with one line, when a key is missing (production) or malformed."""

@@ -8,6 +8,7 @@ import json
 import logging
 from typing import Any
 
+from rasa.core.actions import action as rasa_action
 from rasa.core.agent import Agent
 from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
@@ -29,10 +30,18 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
     """`SQLTrackerStore` whose `events.data` column holds ciphertext; intent and action names (codes
     from the domain, no personal data) stay readable for Rasa's queries."""
 
-    def __init__(self, *args: Any, encryption_keys: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        encryption_keys: str | None = None,
+        action_timeout_s: float | str | None = None,
+        **kwargs: Any,
+    ) -> None:
         if not encryption_keys or not str(encryption_keys).strip():
             raise ValueError("the tracker store needs ENCRYPTION_KEYS (see endpoints.yml)")
         self._cipher = FieldCipher.from_keys_csv(str(encryption_keys))
+        if action_timeout_s not in (None, ""):
+            set_action_timeout(float(action_timeout_s))  # type: ignore[arg-type]
         super().__init__(*args, **kwargs)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
@@ -64,6 +73,13 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         if self.domain and events:
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         return None
+
+
+def set_action_timeout(seconds: float) -> None:
+    """Rasa 3.6 reads the action request timeout from this module constant at every call."""
+    if seconds <= 0:
+        raise ValueError("the action timeout must be positive")
+    rasa_action.DEFAULT_REQUEST_TIMEOUT = seconds  # type: ignore[assignment]
 
 
 def _tracker_store_without_fail_safe(store: TrackerStore | None, domain: Domain) -> TrackerStore:

@@ -15,6 +15,7 @@ __all__ = [
     "default_cipher", "key_id", "new_key",
 ]  # fmt: skip
 
+
 @lru_cache(maxsize=1)
 def default_cipher() -> FieldCipher:
     """The cipher for this process, from the settings (ENCRYPTION_KEYS, or the local key file)."""

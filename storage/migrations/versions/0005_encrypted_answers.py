@@ -8,6 +8,7 @@ Revises: 0004_audit_log
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -25,11 +26,11 @@ CONTEXT = "profiles.answers"
 PLAIN_JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
-def _profiles(answers_type: sa.types.TypeEngine[object]) -> sa.TableClause:
+def _profiles(answers_type: sa.types.TypeEngine[Any]) -> sa.TableClause:
     return sa.table("profiles", sa.column("id", sa.String()), sa.column("answers", answers_type))
 
 
-def _rewrite(rows: Sequence[sa.Row[tuple[str, object]]], answers_type: sa.types.TypeEngine[object]) -> None:
+def _rewrite(rows: Sequence[sa.Row[Any, Any]], answers_type: sa.types.TypeEngine[Any]) -> None:
     profiles = _profiles(answers_type)
     bind = op.get_bind()
     for profile_id, answers in rows:

@@ -1,0 +1,100 @@
+"""The code that runs inside Rasa (rasa_plugins/), run in Rasa's own environment: the tracker store
+encrypts every event, refuses to fall back to memory when its database fails and recovers when it
+is back, and the action timeout stays shorter than the conversation lock."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from core.processes import rasa_endpoint_env
+from core.settings import PROJECT_ROOT, Settings
+from core.train import RASA_VENV, rasa_env
+
+CHECK = textwrap.dedent(
+    """
+    import asyncio, json, os, shutil, sys
+    from rasa.core import lock_store
+    from rasa.core.actions import action
+    from rasa.core.agent import Agent
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa_plugins.tracker_store import EncryptedSQLTrackerStore
+
+    db = sys.argv[1]
+    domain = Domain.load("domain.yml")
+    store = EncryptedSQLTrackerStore(
+        domain=domain, dialect="sqlite", host=f"sqlite:///{db}",
+        encryption_keys=os.environ["ENCRYPTION_KEYS"], action_timeout_s=os.environ["ACTION_TIMEOUT_S"],
+    )
+    agent_store = Agent._create_tracker_store(store, domain)
+    result = {
+        "action_timeout": action.DEFAULT_REQUEST_TIMEOUT,
+        "lock_lifetime": lock_store.LOCK_LIFETIME,
+        "wrapped_in_fail_safe": agent_store is not store,
+    }
+
+    async def main():
+        tracker = DialogueStateTracker("someone", domain.slots)
+        intent = {"name": "answer", "confidence": 1.0}
+        tracker.update(UserUttered("Mein Name ist Oswinda Krautheimer", intent))
+        tracker.update(SlotSet("display_name", "Oswinda Krautheimer"))
+        await agent_store.save(tracker)
+        back = await agent_store.retrieve("someone")
+        result["read_back"] = [back.get_slot("display_name"), back.latest_message.text]
+        with open(db, "rb") as raw:
+            result["clear_in_file"] = b"Krautheimer" in raw.read()
+        shutil.move(db, db + ".away")  # the database is gone
+        os.mkdir(db)
+        try:
+            await agent_store.retrieve("someone")
+            result["when_down"] = "answered"
+        except Exception as error:
+            result["when_down"] = type(error).__name__
+        os.rmdir(db)
+        shutil.move(db + ".away", db)  # and back
+        back = await agent_store.retrieve("someone")
+        result["after_recovery"] = back.get_slot("display_name")
+
+    asyncio.run(main())
+    print(json.dumps(result))
+    """
+)
+
+
+def test_the_tracker_store_inside_rasa(tmp_path: Path) -> None:
+    python = RASA_VENV / "bin" / "python"
+    if not python.exists():
+        pytest.skip(f"Rasa's environment is missing ({python}): run scripts/setup.sh")
+    settings = Settings(DATA_DIR=tmp_path, ACTION_TIMEOUT_S=15, RASA_LOCK_LIFETIME_S=90)
+    env = rasa_env()
+    env.update(rasa_endpoint_env(settings))
+    env["PYTHONPATH"] = str(PROJECT_ROOT)
+    result = subprocess.run(
+        [str(python), "-c", CHECK, str(tmp_path / "tracker.db")],
+        env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found == {
+        "action_timeout": 15.0,
+        "lock_lifetime": 90,
+        "wrapped_in_fail_safe": False,
+        "read_back": ["Oswinda Krautheimer", "Mein Name ist Oswinda Krautheimer"],
+        "clear_in_file": False,
+        "when_down": "OperationalError",  # refused, not answered from a blank conversation
+        "after_recovery": "Oswinda Krautheimer",
+    }
+
+
+def test_the_conversation_lock_must_outlive_the_longest_turn() -> None:
+    with pytest.raises(ValidationError, match="RASA_LOCK_LIFETIME_S"):
+        Settings(ACTION_TIMEOUT_S=30, RASA_LOCK_LIFETIME_S=60)
+    defaults = Settings()
+    assert defaults.rasa_lock_lifetime_s >= 5 * defaults.action_timeout_s
