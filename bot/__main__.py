@@ -76,7 +76,10 @@ async def run_local(settings: Settings) -> None:
 
 def main() -> None:
     settings = get_settings()
-    configure_logging(settings.log_level if settings.telegram_bot_token else "WARNING")
+    configure_logging(
+        settings.log_level if settings.telegram_bot_token else "WARNING",
+        secrets=[settings.telegram_bot_token or "", settings.webhook_secret or ""],
+    )
     try:
         settings.require_secrets()
         asyncio.run(run_telegram(settings) if settings.telegram_bot_token else run_local(settings))

@@ -1,28 +1,40 @@
-"""Logging set-up shared by the processes: one line per record, no message texts at INFO."""
+"""Logging set-up shared by the processes: one line per record, no message texts at INFO, and
+never the Telegram bot token (not in messages, arguments or tracebacks)."""
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 
-_TOKEN_IN_URL = re.compile(r"/bot\d+:[A-Za-z0-9_-]+")
-
-
-class RedactTokens(logging.Filter):
-    """Removes Telegram bot tokens from log lines (they appear in request URLs)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "/bot" in message:
-            record.msg = _TOKEN_IN_URL.sub("/bot<token>", message)
-            record.args = None
-        return True
+_TOKEN_IN_URL = re.compile(r"bot\d+:[A-Za-z0-9_-]{20,}")
+_ANY_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}\b")
 
 
-def configure_logging(level: str = "INFO") -> None:
+class RedactingFormatter(logging.Formatter):
+    """Formats a record, traceback included, then removes bot tokens from the whole line."""
+
+    def __init__(self, fmt: str, secrets: Iterable[str] = ()) -> None:
+        super().__init__(fmt)
+        self._secrets = [s for s in secrets if s and len(s) >= 8]
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record), self._secrets)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "<token>")
+        _, _, private = secret.partition(":")
+        if len(private) >= 8:
+            text = text.replace(private, "<token>")
+    text = _TOKEN_IN_URL.sub("bot<token>", text)
+    return _ANY_TOKEN.sub("<token>", text)
+
+
+def configure_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactTokens())
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -132,3 +132,14 @@ def test_sticker_gets_a_polite_answer_in_the_chat_language(stack: Stack) -> None
     start_in(stack, user_id, "uk")
     [answer] = send_and_wait(stack, sticker_update(user_id), user_id)
     assert answer["text"] == translate("uk", MSG_UNSUPPORTED_INPUT) != MSG_UNSUPPORTED_INPUT
+
+
+def test_the_bot_token_is_in_no_log(stack: Stack) -> None:
+    # The bot logs at DEBUG here: every Bot API call it made in the tests so far is in its log.
+    private = stack.standin.token.split(":", 1)[1]
+    logs = sorted((stack.settings.data_dir / "logs").glob("*.log"))
+    assert [p.name for p in logs] == ["actions.log", "bot.log", "rasa.log"]
+    for path in logs:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert private not in text, f"the bot token is in {path.name}"
+    assert "sendMessage" in (stack.settings.data_dir / "logs" / "bot.log").read_text()
