@@ -575,6 +575,14 @@ class RecordingRequest(BaseRequest):
         return True
 
 
+def _unavailable() -> RasaUnavailable:
+    """Rasa did not answer (and may have got the message), for RasaUnavailable with or without `reached`."""
+    try:
+        return RasaUnavailable("fuzz", reached=True)  # type: ignore[call-arg]
+    except TypeError:
+        return RasaUnavailable("fuzz")
+
+
 class FakeRasa(RasaClient):
     """Rasa's REST channel without Rasa: answers each message with the case's payloads."""
 
@@ -585,7 +593,7 @@ class FakeRasa(RasaClient):
     async def send(self, sender_id: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
         self.requests.append((sender_id, text, copy.deepcopy(metadata)))
         if self.behaviour["unavailable"]:
-            raise RasaUnavailable("fuzz")
+            raise _unavailable()
         replies = copy.deepcopy(self.behaviour["replies"])
         if self.behaviour["echo"]:  # the person's own words come back, as in the summary
             lang = metadata.get("chat_language") or "en"
