@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bot.i18n import _
 from bot.language import detect, should_switch
-from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.pending import PendingTurns
+from bot.rasa_client import HealthProbe, RasaClient, RasaUnavailable
 from bot.rendering import Button, OutgoingMessage, language_payload, notice, render
 from core.languages import DEFAULT_LANGUAGE, native_name, normalise_code
 from storage.crypto import default_cipher
@@ -19,6 +21,7 @@ from storage.voice import write_voice
 
 logger = logging.getLogger(__name__)
 
+MSG_ONE_MOMENT = _("Thank you, I have your message. Please wait a moment: I will answer soon.")
 MSG_TECHNICAL_PROBLEM = _(
     "Sorry, I have a technical problem right now. Please send your message again in a few minutes."
 )
@@ -58,10 +61,20 @@ class Sender:
 
 
 class Conversation:
-    def __init__(self, rasa: RasaClient, hash_key: bytes, voice_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        rasa: RasaClient,
+        hash_key: bytes,
+        voice_dir: Path | None = None,
+        pending: PendingTurns | None = None,
+        actions: HealthProbe | None = None,
+    ) -> None:
         self._rasa = rasa
         self._hash_key = hash_key
         self._voice_dir = voice_dir
+        # Where messages wait while Rasa or the action server is down; without it they are refused.
+        self._pending = pending
+        self._actions = actions
         # The last language Rasa answered in, per sender: only to word the bot's own notices.
         self._languages: dict[str, str] = {}
 
@@ -102,11 +115,24 @@ class Conversation:
         if sender.chat_id is not None:
             # Encrypted, so that Rasa's tracker store never holds the raw chat id.
             metadata["chat_ref"] = default_cipher().encrypt(str(sender.chat_id))
+        if self._pending is not None and await self._pending.waiting_for(sender_id):
+            # Earlier messages of this person still wait: this one must not overtake them.
+            return await self._keep(sender_id, sender.chat_id, text, metadata, fallback)
+        if self._actions is not None and not await self._actions.is_healthy():
+            logger.warning("the action server does not answer")
+            return await self._keep(sender_id, sender.chat_id, text, metadata, fallback)
         try:
-            replies = await self._rasa.send(sender_id, text, metadata)
+            return await self._exchange(sender_id, text, metadata, fallback)
         except RasaUnavailable as error:
             logger.warning("Rasa unavailable: %s", error)
+            if not error.reached:
+                return await self._keep(sender_id, sender.chat_id, text, metadata, fallback)
             return [notice(fallback, MSG_TECHNICAL_PROBLEM)]
+
+    async def _exchange(
+        self, sender_id: str, text: str, metadata: dict[str, Any], fallback: str
+    ) -> list[OutgoingMessage]:
+        replies = await self._rasa.send(sender_id, text, metadata)
         messages = render(replies, fallback)
         if not messages:
             # Rasa answers every turn; an empty answer means it swallowed an error (an action
@@ -120,13 +146,47 @@ class Conversation:
             messages.insert(0, language_offer(messages[-1].lang, switch))
         return messages
 
+    async def _keep(
+        self, sender_id: str, chat_id: int | None, text: str, metadata: dict[str, Any], fallback: str
+    ) -> list[OutgoingMessage]:
+        if self._pending is None or chat_id is None:
+            return [notice(fallback, MSG_TECHNICAL_PROBLEM)]
+        turn = {"chat_id": chat_id, "text": text, "metadata": metadata, "language": fallback}
+        await self._pending.add(sender_id, turn)
+        logger.info("a message waits until Rasa and the action server answer")
+        return [notice(fallback, MSG_ONE_MOMENT)]
+
+    async def process_waiting(self) -> AsyncIterator[tuple[int, list[OutgoingMessage]]]:
+        """Hand the waiting messages to Rasa, oldest first, while Rasa and the action server answer;
+        yields (chat id, replies) for each. A message is marked done as soon as Rasa processed it,
+        so that it never has its effect twice, even if sending the replies then fails."""
+        if self._pending is None:
+            return
+        while (waiting := await self._pending.oldest()) is not None:
+            if self._actions is not None and not await self._actions.is_healthy():
+                return
+            turn = waiting.turn
+            try:
+                messages = await self._exchange(
+                    waiting.sender_id, turn["text"], turn["metadata"], turn["language"]
+                )
+            except RasaUnavailable as error:
+                if not error.reached:
+                    await self._pending.failed(waiting.id)
+                    return
+                messages = [notice(turn["language"], MSG_TECHNICAL_PROBLEM)]
+            await self._pending.done(waiting.id)
+            yield int(turn["chat_id"]), messages
+
     def unsupported_input(self, sender: Sender) -> list[OutgoingMessage]:
         return [notice(self.language_for(sender), MSG_UNSUPPORTED_INPUT)]
 
-    def forget(self, user_id: int) -> str:
-        """Drop what the bot remembers of a person; returns their sender id."""
+    async def forget(self, user_id: int) -> str:
+        """Drop what the bot remembers of a person, waiting messages too; returns their sender id."""
         sender_id = self.sender_id(Sender(user_id=user_id))
         self._languages.pop(sender_id, None)
+        if self._pending is not None:
+            await self._pending.forget(sender_id)
         return sender_id
 
     def unknown_command(self, sender: Sender) -> list[OutgoingMessage]:
@@ -134,6 +194,8 @@ class Conversation:
 
     async def aclose(self) -> None:
         await self._rasa.aclose()
+        if self._actions is not None:
+            await self._actions.aclose()
 
     def edited_message(self, sender: Sender) -> list[OutgoingMessage]:
         return [notice(self.language_for(sender), MSG_EDITED)]

@@ -8,7 +8,15 @@ import httpx
 
 
 class RasaUnavailable(RuntimeError):
-    """Rasa (or the action server behind it) did not answer; the user's message was not processed."""
+    """Rasa did not answer the message. `reached` is False when the message surely did not get
+    there (no connection, or a proxy's 502/503/504), so that sending it again later is safe."""
+
+    def __init__(self, reason: str, reached: bool) -> None:
+        super().__init__(reason)
+        self.reached = reached
+
+
+UNREACHED_STATUS = {502, 503, 504}
 
 
 class RasaClient:
@@ -23,14 +31,37 @@ class RasaClient:
         try:
             response = await self._http.post("/webhooks/rest/webhook", json=body)
             response.raise_for_status()
-        except httpx.HTTPError as error:
-            raise RasaUnavailable(type(error).__name__) from error
+        except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+            raise RasaUnavailable(type(error).__name__, reached=False) from error
+        except httpx.HTTPStatusError as error:
+            status = error.response.status_code
+            raise RasaUnavailable(f"HTTP {status}", reached=status not in UNREACHED_STATUS) from error
+        except httpx.HTTPError as error:  # e.g. a read timeout: Rasa may be processing it
+            raise RasaUnavailable(type(error).__name__, reached=True) from error
         replies = response.json()
         return replies if isinstance(replies, list) else []
 
     async def is_healthy(self) -> bool:
         try:
             response = await self._http.get("/")
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+class HealthProbe:
+    """Whether a process answers its health URL (the action server's /health)."""
+
+    def __init__(self, url: str, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._url = url
+        self._http = httpx.AsyncClient(timeout=2.0, transport=transport)
+
+    async def is_healthy(self) -> bool:
+        try:
+            response = await self._http.get(self._url)
         except httpx.HTTPError:
             return False
         return response.status_code == 200

@@ -32,7 +32,8 @@ from bot.coach.telegram import interview_answer_handler, start_coach_jobs
 from bot.conversation import MSG_OLD_BUTTON, VOICE_MARKER, Conversation, Sender
 from bot.erasure import erase_conversation
 from bot.ledger import LEDGER_KEY, UpdateLedger, drop_repeated_updates
-from bot.rasa_client import RasaClient
+from bot.pending import PendingTurns
+from bot.rasa_client import HealthProbe, RasaClient
 from bot.reminders import send_due_reminders
 from bot.rendering import OutgoingMessage
 from bot.retention import run_retention
@@ -73,12 +74,14 @@ def reply_markup(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
 async def send_all(
     context: ContextTypes.DEFAULT_TYPE, chat_id: int, messages: Sequence[OutgoingMessage]
 ) -> None:
+    # A job has no chat of its own: the chat's data is then looked up by its id.
+    chat_data = context.chat_data if context.chat_data is not None else context.application.chat_data[chat_id]
     for message in messages:
         sent = await context.bot.send_message(
             chat_id=chat_id, text=message.text, reply_markup=reply_markup(message)
         )
-        if message.buttons and context.chat_data is not None:
-            context.chat_data[LAST_KEYBOARD_KEY] = sent.message_id
+        if message.buttons:
+            chat_data[LAST_KEYBOARD_KEY] = sent.message_id
         if message.document is not None:
             filename, content = message.document
             await context.bot.send_document(chat_id=chat_id, document=content, filename=filename)
@@ -102,7 +105,7 @@ def _sender(update: Update) -> Sender | None:
 async def forget_chat(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
     """After /delete: the conversation in Rasa's tracker store, this chat's state and pending jobs go."""
     conversation = _conversation(context)
-    sender_id = conversation.forget(chat_id)
+    sender_id = await conversation.forget(chat_id)
     await asyncio.to_thread(erase_conversation, context.bot_data[TRACKER_URL_KEY], sender_id)
     if context.chat_data is not None:
         context.chat_data.clear()
@@ -236,10 +239,15 @@ async def open_services(application: Application, settings: Settings) -> None:  
     """Runs after `application.initialize()`: PTB calls post_init only from run_polling/run_webhook,
     and we run the application ourselves beside the web app."""
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
-    application.bot_data[CONVERSATION_KEY] = Conversation(
-        rasa, settings.hash_key(), settings.data_dir / "voice"
-    )
     sessions = make_session_factory(make_engine(settings.effective_database_url))
+    conversation = Conversation(
+        rasa,
+        settings.hash_key(),
+        settings.voice_dir,
+        pending=PendingTurns(sessions),
+        actions=HealthProbe(settings.action_health_url),
+    )
+    application.bot_data[CONVERSATION_KEY] = conversation
     ledger = UpdateLedger(sessions)
     ledger.prune()
     application.bot_data[LEDGER_KEY] = ledger
@@ -260,6 +268,15 @@ async def open_services(application: Application, settings: Settings) -> None:  
             await run_retention(sessions, tracker_url, voice_dir, closed_after, draft_after)
 
         application.job_queue.run_repeating(retention, interval=settings.retention_check_interval_s, first=60)
+    if application.job_queue is not None:
+
+        async def process_waiting(context: ContextTypes.DEFAULT_TYPE) -> None:
+            async for chat_id, messages in conversation.process_waiting():
+                await send_all(context, chat_id, messages)
+
+        application.job_queue.run_repeating(
+            process_waiting, interval=settings.pending_retry_interval_s, first=1, name="process_waiting"
+        )
     await application.bot.set_my_commands(COMMANDS)
     start_coach_jobs(application, settings)
 

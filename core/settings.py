@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     # could be processed in the middle of the first (rasa_plugins/tracker_store.py sets both).
     action_timeout_s: float = Field(20.0, alias="ACTION_TIMEOUT_S", gt=0)
     rasa_lock_lifetime_s: int = Field(120, alias="RASA_LOCK_LIFETIME_S", gt=0)
+    # While Rasa or the action server is down, messages wait in the database; tried this often.
+    pending_retry_interval_s: float = Field(5.0, alias="PENDING_RETRY_INTERVAL_S", gt=0)
     action_server_host: str = Field("127.0.0.1", alias="ACTION_SERVER_HOST")
     action_server_port: int = Field(5055, alias="ACTION_SERVER_PORT")
     action_endpoint_url: str = Field("http://127.0.0.1:5055/webhook", alias="ACTION_ENDPOINT_URL")
@@ -91,6 +93,12 @@ class Settings(BaseSettings):
     @property
     def effective_tracker_store_url(self) -> str:
         return self.tracker_store_url or f"sqlite:///{self.data_dir / 'rasa-tracker.db'}"
+
+    @property
+    def action_health_url(self) -> str:
+        """The action server's health endpoint, next to the webhook Rasa calls."""
+        base = self.action_endpoint_url.rsplit("/webhook", 1)[0]
+        return base.rstrip("/") + "/health"
 
     @property
     def secure_cookies(self) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Dialect,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     String,
     TypeDecorator,
@@ -98,6 +99,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")
 # Bound into the ciphertext of Profile.answers (see storage.crypto.EncryptedJSON).
 ANSWERS_CONTEXT = "profiles.answers"
+PENDING_TURN_CONTEXT = "pending_turns.turn"
 
 
 class ProfileStatus(enum.StrEnum):
@@ -250,6 +252,20 @@ class ProcessedUpdate(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class PendingTurn(Base):
+    """A message the bot could not hand to Rasa (Rasa or the action server down): kept until it is
+    processed, in order, when they are back (bot/pending.py)."""
+
+    __tablename__ = "pending_turns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sender_id: Mapped[str] = mapped_column(String(64), index=True)
+    # Who wrote, where to answer and what: the message text is personal, so all of it is encrypted.
+    turn: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON(PENDING_TURN_CONTEXT))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
 # The coach review's tables live in their own module; importing it here registers them on
