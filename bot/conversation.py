@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.i18n import _
 from bot.language import detect, should_switch
+from bot.metrics import ERRORS
 from bot.pending import PendingTurns
 from bot.rasa_client import HealthProbe, RasaClient, RasaUnavailable
 from bot.rendering import Button, OutgoingMessage, language_payload, notice, render
@@ -120,11 +121,13 @@ class Conversation:
             return await self._keep(sender_id, sender.chat_id, text, metadata, fallback)
         if self._actions is not None and not await self._actions.is_healthy():
             logger.warning("the action server does not answer")
+            ERRORS.labels("actions_down").inc()
             return await self._keep(sender_id, sender.chat_id, text, metadata, fallback)
         try:
             return await self._exchange(sender_id, text, metadata, fallback)
         except RasaUnavailable as error:
             logger.warning("Rasa unavailable: %s", error)
+            ERRORS.labels("rasa_unavailable").inc()
             if not error.reached:
                 return await self._keep(sender_id, sender.chat_id, text, metadata, fallback)
             return [notice(fallback, MSG_TECHNICAL_PROBLEM)]
@@ -138,6 +141,7 @@ class Conversation:
             # Rasa answers every turn; an empty answer means it swallowed an error (an action
             # failed and its events were dropped), so the person must send the message again.
             logger.warning("Rasa answered nothing; the message was not processed")
+            ERRORS.labels("rasa_empty_answer").inc()
             return [notice(fallback, MSG_TECHNICAL_PROBLEM)]
         self._languages[sender_id] = messages[-1].lang
         switch = should_switch(messages[-1].lang, text) if not text.startswith("/") else None

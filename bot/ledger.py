@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot.metrics import REPEATED, UPDATES, update_kind
 from storage.models import ProcessedUpdate, utcnow
 
 logger = logging.getLogger(__name__)
@@ -56,4 +57,6 @@ async def drop_repeated_updates(update: object, context: ContextTypes.DEFAULT_TY
         return
     if not await ledger.claim(update.update_id):
         logger.info("dropped a repeated update")
+        REPEATED.inc()
         raise ApplicationHandlerStop
+    UPDATES.labels(update_kind(update)).inc()

@@ -32,6 +32,7 @@ from bot.coach.telegram import interview_answer_handler, start_coach_jobs
 from bot.conversation import MSG_OLD_BUTTON, VOICE_MARKER, Conversation, Sender
 from bot.erasure import erase_conversation
 from bot.ledger import LEDGER_KEY, UpdateLedger, drop_repeated_updates
+from bot.metrics import ERRORS, REPLIES, timed_turn
 from bot.pending import PendingTurns
 from bot.rasa_client import HealthProbe, RasaClient
 from bot.reminders import send_due_reminders
@@ -80,6 +81,7 @@ async def send_all(
         sent = await context.bot.send_message(
             chat_id=chat_id, text=message.text, reply_markup=reply_markup(message)
         )
+        REPLIES.inc()
         if message.buttons:
             chat_data[LAST_KEYBOARD_KEY] = sent.message_id
         if message.document is not None:
@@ -115,6 +117,7 @@ async def forget_chat(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
                 job.schedule_removal()
 
 
+@timed_turn
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A typed message or a command that Rasa handles (/start, /language)."""
     sender, message = _sender(update), update.effective_message
@@ -129,6 +132,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_all(context, message.chat_id, replies)
 
 
+@timed_turn
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A tap on an inline button: its callback_data is a Rasa payload such as /answer{...}."""
     query, sender = update.callback_query, _sender(update)
@@ -162,6 +166,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_all(context, message.chat.id, replies)
 
 
+@timed_turn
 async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A voice message answers an open question: the audio is stored and the answer goes to Rasa."""
     sender, message = _sender(update), update.effective_message
@@ -201,6 +206,7 @@ async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ERRORS.labels(f"handler_{type(context.error).__name__}").inc()
     logger.error("error while handling an update: %s", type(context.error).__name__, exc_info=context.error)
 
 

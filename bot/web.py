@@ -6,7 +6,9 @@ from __future__ import annotations
 import hmac
 import logging
 
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, ProcessCollector
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -14,7 +16,9 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.coach.app import COACH_PREFIX, build_coach_app
+from bot.metrics import ProfilesByStatus, exposition
 from core.settings import Settings
+from storage.db import make_engine, make_session_factory
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +46,18 @@ def build_web_app(settings: Settings, application: Application | None) -> Starle
         await application.update_queue.put(update)
         return Response(status_code=200)
 
+    per_app = CollectorRegistry()  # no auto-describe: nothing reads the database before a scrape
+    per_app.register(ProfilesByStatus(make_session_factory(make_engine(settings.effective_database_url))))
+    ProcessCollector(registry=per_app)  # RSS, CPU, open files of this process
+
+    async def metrics(request: Request) -> Response:
+        body = await run_in_threadpool(exposition, per_app)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
     return Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
             Route(WEBHOOK_PATH, telegram_webhook, methods=["POST"]),
             Route(
                 "/", lambda request: RedirectResponse(f"{COACH_PREFIX}/", status_code=307), methods=["GET"]

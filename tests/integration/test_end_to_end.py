@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+import httpx
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select, text
 
 from bot.conversation import MSG_UNSUPPORTED_INPUT
@@ -143,3 +145,21 @@ def test_the_bot_token_is_in_no_log(stack: Stack) -> None:
         text = path.read_text(encoding="utf-8", errors="replace")
         assert private not in text, f"the bot token is in {path.name}"
     assert "sendMessage" in (stack.settings.data_dir / "logs" / "bot.log").read_text()
+
+
+def test_the_bot_counts_updates_replies_and_turn_latency(stack: Stack) -> None:
+    user_id = 5100099
+    consent = start_in(stack, user_id, "de")
+    assert "/affirm" in buttons(consent).values()
+    send_and_wait(stack, callback_update(user_id, "/affirm", message_id=2), user_id)
+    body = httpx.get(f"http://127.0.0.1:{stack.settings.web_port}/metrics", timeout=10).text
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(body)
+        for s in family.samples
+    }
+    assert samples[("intake_updates_total", (("kind", "message"),))] >= 1
+    assert samples[("intake_updates_total", (("kind", "callback_query"),))] >= 1
+    assert samples[("intake_replies_total", ())] >= 2
+    assert samples[("intake_turn_seconds_count", ())] >= 2
+    assert samples[("intake_profiles", (("status", "in_progress"),))] >= 1
