@@ -18,7 +18,7 @@ def main() -> None:
         settings.require_secrets()
     except ConfigurationError as error:
         raise SystemExit(str(error)) from None
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, style=settings.log_format)
     # rasa-sdk reads its listen address from SANIC_HOST; locally only loopback is needed.
     os.environ.setdefault("SANIC_HOST", settings.action_server_host)
     executor = ActionExecutor()

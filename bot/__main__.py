@@ -79,6 +79,7 @@ def main() -> None:
     configure_logging(
         settings.log_level if settings.telegram_bot_token else "WARNING",
         secrets=[settings.telegram_bot_token or "", settings.webhook_secret or ""],
+        style=settings.log_format,
     )
     try:
         settings.require_secrets()

@@ -3,9 +3,11 @@ never the Telegram bot token (not in messages, arguments or tracebacks)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 _TOKEN_IN_URL = re.compile(r"bot\d+:[A-Za-z0-9_-]{20,}")
 _ANY_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}\b")
@@ -32,9 +34,30 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     return _ANY_TOKEN.sub("<token>", text)
 
 
-def configure_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
+class JsonFormatter(RedactingFormatter):
+    """One JSON object per line, for log collectors: time, level, logger, message (and the
+    traceback), redacted like the text format."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return redact(json.dumps(entry, ensure_ascii=False), self._secrets)
+
+
+def configure_logging(level: str = "INFO", secrets: Iterable[str] = (), style: str = "text") -> None:
+    """`style` "json" writes one JSON object per line (LOG_FORMAT=json), else one text line."""
     handler = logging.StreamHandler()
-    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets))
+    text_format = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    formatter = (
+        JsonFormatter(text_format, secrets) if style == "json" else RedactingFormatter(text_format, secrets)
+    )
+    handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

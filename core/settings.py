@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     app_env: Literal["local", "production"] = Field("local", alias="APP_ENV")
     data_dir: Path = Field(PROJECT_ROOT / "data", alias="DATA_DIR")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
+    # "json": one JSON object per line for log collectors (compose.yaml); "text" for people.
+    log_format: Literal["text", "json"] = Field("text", alias="LOG_FORMAT")
 
     # Telegram
     telegram_bot_token: str | None = Field(None, alias="TELEGRAM_BOT_TOKEN")

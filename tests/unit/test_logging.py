@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 
-from core.logging import RedactingFormatter
+from core.logging import JsonFormatter, RedactingFormatter
 
 TOKEN = "7000000001:AAH-invented-Token-For-Tests-000000000"  # shaped like a real one
 PRIVATE = TOKEN.split(":")[1]
@@ -43,3 +44,17 @@ def test_a_token_in_a_url_a_argument_or_a_traceback_is_removed() -> None:
 def test_ordinary_lines_are_left_alone() -> None:
     output = logged([TOKEN], lambda logger: logger.info("update %s handled in %d ms", 123456, 42))
     assert output == "INFO update 123456 handled in 42 ms\n"
+
+
+def test_json_lines_are_redacted_too() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter("%(message)s", [TOKEN]))
+    logger = logging.getLogger("test.json")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.warning("Rasa unavailable: %s", f"ConnectError at /bot{TOKEN}/x")
+    entry = json.loads(stream.getvalue())
+    assert entry["level"] == "WARNING" and entry["logger"] == "test.json"
+    assert entry["message"].startswith("Rasa unavailable: ConnectError") and PRIVATE not in entry["message"]
+    assert entry["time"].endswith("+00:00")
