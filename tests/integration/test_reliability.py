@@ -14,6 +14,7 @@ from storage.hashing import subject_hash
 from storage.models import Participant, PendingTurn, Profile
 from tests.support.intake_driver import IntakeDriver
 from tests.support.stack import Stack
+from tests.support.telegram_standin import text_update
 
 pytestmark = pytest.mark.integration
 
@@ -52,3 +53,21 @@ def test_a_message_sent_while_a_part_is_down_is_answered_when_it_is_back(stack: 
     assert driver.current_question() == "age_group"  # the name was taken, the next question came
     assert display_name(stack, driver.user_id) == "Оксана"
     assert waiting_turns(stack) == 0
+
+
+def test_flood_control_is_honoured_and_the_reply_still_arrives(stack: Stack) -> None:
+    user_id = next(_user_ids)
+    stack.standin.fail_next("sendMessage", count=1, error_code=429, retry_after=2)
+    mark = stack.standin.mark()
+    stack.standin.push_update(text_update(user_id, "/start"))
+    # The refused call and the one sent again after retry_after.
+    stack.standin.wait_for_calls("sendMessage", count=2, chat_id=user_id, since=mark, timeout=60)
+    calls = [
+        c for c in stack.standin.calls[mark:] if c.method == "sendMessage" and c.params["chat_id"] == user_id
+    ]
+    refused = [c for c in calls if c.status == 429]
+    delivered = [c for c in calls if c.status == 200]
+    assert len(refused) == 1 and len(delivered) >= 1
+    # Sent again only after the retry_after Telegram asked for, and with the same text.
+    assert delivered[0].time - refused[0].time >= 2
+    assert delivered[0].params["text"] == refused[0].params["text"]
