@@ -150,3 +150,11 @@ def invented_profile(
     session.add(participant)
     session.commit()
     return profile
+
+
+def shown(private: str, text: str) -> bool:
+    """Whether `private` is in `text`; a short code only as a word of its own, never inside a
+    random token (a CSRF token or an id may well contain "GE" or "ja")."""
+    if len(private) > 3:
+        return private in text
+    return re.search(rf"(?<![\w-]){re.escape(private)}(?![\w-])", text) is not None

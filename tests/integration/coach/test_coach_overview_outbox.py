@@ -14,7 +14,7 @@ from core.settings import Settings
 from storage.coach import ReviewRepository, enqueue_submission_notice, programme_overview
 from storage.coach_models import InterviewAppointment, InterviewResponse, OutboxMessage, OutboxStatus
 from storage.models import Participant, ProfileStatus
-from tests.support.coach import SyncASGIClient, invented_profile, login
+from tests.support.coach import SyncASGIClient, invented_profile, login, shown
 
 
 def _scenario(session: Session) -> None:
@@ -84,7 +84,7 @@ def test_submission_notice_is_a_link_without_personal_data(settings: Settings, s
         == f"Neues Profil eingegangen. Zusammenfassung: https://coach.example.org/coach/profiles/{profile.id}"
     )
     for private in ("Nino", "Geheimnis", "საცხობი", "Georgien", "GE"):
-        assert private not in message.text.replace(profile.id, "")
+        assert not shown(private, message.text.replace(profile.id, ""))
     services.engine.dispose()
 
 
