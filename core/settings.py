@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     telegram_mode: Literal["polling", "webhook"] = Field("polling", alias="TELEGRAM_MODE")
     webhook_url: str | None = Field(None, alias="WEBHOOK_URL")
     webhook_secret: str | None = Field(None, alias="WEBHOOK_SECRET")
+    # Updates of different chats handled at the same time (each chat's one after the other).
+    max_concurrent_updates: int = Field(256, alias="MAX_CONCURRENT_UPDATES", ge=1)
 
     # Rasa and the action server
     rasa_url: str = Field("http://127.0.0.1:5005", alias="RASA_URL")
