@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 CONVERSATION_KEY = "conversation"
 LAST_KEYBOARD_KEY = "last_keyboard_message_id"
+LAST_KEYBOARD_TEXT_KEY = "last_keyboard_text"
 TRACKER_URL_KEY = "tracker_store_url"
 SESSIONS_KEY = "sessions"
 COMMANDS = [
@@ -84,6 +85,7 @@ async def send_all(
         REPLIES.inc()
         if message.buttons:
             chat_data[LAST_KEYBOARD_KEY] = sent.message_id
+            chat_data[LAST_KEYBOARD_TEXT_KEY] = message.text
         if message.document is not None:
             filename, content = message.document
             await context.bot.send_document(chat_id=chat_id, document=content, filename=filename)
@@ -151,9 +153,16 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer()
         return
     conversation = _conversation(context)
-    latest = context.chat_data.get(LAST_KEYBOARD_KEY) if context.chat_data is not None else None
-    if latest is not None and latest != message.message_id and (query.data or "").startswith("/answer"):
-        # A button of an older question: answering it now would answer the wrong question.
+    chat_data = context.chat_data if context.chat_data is not None else {}
+    latest = chat_data.get(LAST_KEYBOARD_KEY)
+    if (
+        latest is not None
+        and latest != message.message_id
+        and message.text != chat_data.get(LAST_KEYBOARD_TEXT_KEY)
+        and (query.data or "").startswith("/answer")
+    ):
+        # A button of an older question: answering it now would answer the wrong question. (An
+        # older copy of the open question, sent again after a restart, is the same question.)
         await query.answer(conversation.notice_text(sender, MSG_OLD_BUTTON), show_alert=False)
         return
     try:

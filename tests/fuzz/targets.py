@@ -51,8 +51,8 @@ from actions.questions import BY_SLOT, FORM_SLOTS, QUESTIONS, SKIPPED
 from bot.coach.exports import profile_document
 from bot.coach.services import SERVICES_KEY, CoachServices
 from bot.conversation import Conversation
-from bot.language import detect, should_switch
 from bot.inbox import UpdateInbox
+from bot.language import detect, should_switch
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.rendering import CALLBACK_DATA_MAX_BYTES, MESSAGE_MAX_CHARS, OutgoingMessage, render
 from bot.telegram_app import CONVERSATION_KEY, TRACKER_URL_KEY, register_handlers

@@ -66,6 +66,8 @@ class Stack:
 def running_stack(data_dir: Path, database_url: str | None = None) -> Iterator[Stack]:
     if not model_path().exists():
         train()  # `make test` trains before pytest runs; this covers a bare `pytest` call
+    # Before the settings are read: every process (Rasa's tracker store too) must use these keys.
+    encryption_keys = os.environ.setdefault("ENCRYPTION_KEYS", TEST_ENCRYPTION_KEYS)
     rasa_port, action_port, bot_port = free_port(), free_port(), free_port()
     standin = TelegramStandIn()
     standin.start()
@@ -87,7 +89,7 @@ def running_stack(data_dir: Path, database_url: str | None = None) -> Iterator[S
         "TELEGRAM_BASE_URL": standin.base_url,
         "TELEGRAM_BASE_FILE_URL": standin.base_file_url,
         "ID_HASH_KEY": TEST_HASH_KEY,
-        "ENCRYPTION_KEYS": os.environ.setdefault("ENCRYPTION_KEYS", TEST_ENCRYPTION_KEYS),
+        "ENCRYPTION_KEYS": encryption_keys,
         "LOG_LEVEL": "DEBUG",
         "PTB_TIMEDELTA": "true",
     }
