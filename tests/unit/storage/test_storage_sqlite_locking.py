@@ -1,6 +1,6 @@
 """Two processes writing the embedded SQLite database at once wait for each other; neither fails.
 
-The action server (answers) and the bot (update ledger, outbox, reminders) share the file. A
+The action server (answers) and the bot (update inbox, outbox, reminders) share the file. A
 deferred transaction that read before the other one committed a write cannot upgrade to a write
 lock and fails at once with "database is locked", whatever the busy timeout: that lost answers.
 """
