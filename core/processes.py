@@ -145,24 +145,27 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def rasa_port(settings: Settings) -> int:
-    return make_url(f"http://{settings.rasa_url.split('://', 1)[-1]}").port or 5005
+def rasa_port(url: str) -> int:
+    return make_url(f"http://{url.split('://', 1)[-1]}").port or 5005
 
 
-def rasa_process(settings: Settings) -> ManagedProcess:
+def rasa_process(settings: Settings, replica: int = 0) -> ManagedProcess:
+    """The Rasa server at the `replica`-th URL of RASA_URL (several need LOCK_STORE_URL)."""
+    url = settings.rasa_urls[replica]
+    name = "rasa" if replica == 0 else f"rasa-{replica + 1}"
     env = rasa_env()
     env.update(rasa_endpoint_env(settings))
     env["PYTHONPATH"] = str(PROJECT_ROOT)  # for rasa_plugins (the encrypted tracker store)
     return ManagedProcess(
-        name="rasa",
+        name=name,
         argv=[
-            rasa_executable(), "run", "--enable-api", "--port", str(rasa_port(settings)),
+            rasa_executable(), "run", "--enable-api", "--port", str(rasa_port(url)),
             "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
             "--model", str(model_path()),
         ],
         env=env,
-        health_url=settings.rasa_url.rstrip("/") + "/",
-        log_path=settings.data_dir / "logs" / "rasa.log",
+        health_url=url + "/",
+        log_path=settings.data_dir / "logs" / f"{name}.log",
     )  # fmt: skip
 
 
