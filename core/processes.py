@@ -93,6 +93,10 @@ class ManagedProcess:
             self._log = None
 
 
+# Rasa's own RedisLockStore is not safe with several replicas (rasa_plugins/lock_store.py).
+REDIS_LOCK_STORE = "rasa_plugins.lock_store.AtomicRedisLockStore"
+
+
 def rasa_endpoint_env(settings: Settings) -> dict[str, str]:
     """The variables endpoints.yml reads, from TRACKER_STORE_URL, LOCK_STORE_URL and ACTION_ENDPOINT_URL."""
     tracker = make_url(settings.effective_tracker_store_url)
@@ -120,7 +124,7 @@ def rasa_endpoint_env(settings: Settings) -> dict[str, str]:
     if settings.lock_store_url:
         lock = make_url(settings.lock_store_url)
         env.update(
-            LOCK_STORE_TYPE="redis",
+            LOCK_STORE_TYPE=REDIS_LOCK_STORE,
             LOCK_STORE_HOST=lock.host or "127.0.0.1",
             LOCK_STORE_PORT=str(lock.port or 6379),
             LOCK_STORE_DB=(lock.database or "0"),

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from core.processes import REDIS_LOCK_STORE
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
 COMPOSE = ROOT / "compose.yaml"
@@ -265,7 +267,7 @@ def test_rasa_uses_postgres_tracker_and_redis_lock_store() -> None:
     env = environment(services()["rasa"])
     assert env["TRACKER_DIALECT"] == "postgresql"
     assert env["TRACKER_HOST"] == "postgres"
-    assert env["LOCK_STORE_TYPE"] == "redis"
+    assert env["LOCK_STORE_TYPE"] == REDIS_LOCK_STORE  # not Rasa's "redis": see rasa_plugins/lock_store.py
     assert env["LOCK_STORE_HOST"] == "redis"
     tracker_db = env["TRACKER_DB"]
     init_sql = " ".join(p.read_text("utf-8") for p in sorted(POSTGRES_INIT.glob("*.sql")))

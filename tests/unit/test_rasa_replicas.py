@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from core.processes import rasa_endpoint_env, rasa_process
+from core.processes import REDIS_LOCK_STORE, rasa_endpoint_env, rasa_process
 from core.settings import Settings
 
 
@@ -41,5 +41,5 @@ def test_each_replica_is_its_own_process_on_its_own_port(tmp_path: Path) -> None
     assert second.health_url == "http://127.0.0.1:5106/"
     assert first.log_path != second.log_path
     # Both share the lock store: Redis, the same database.
-    assert first.env["LOCK_STORE_TYPE"] == second.env["LOCK_STORE_TYPE"] == "redis"
+    assert first.env["LOCK_STORE_TYPE"] == second.env["LOCK_STORE_TYPE"] == REDIS_LOCK_STORE
     assert rasa_endpoint_env(settings)["LOCK_STORE_DB"] == "3"
