@@ -3,7 +3,7 @@ LANGUAGES := de fr ar fa tr ru uk ka hy ro sq sr mk
 PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup run train test test-unit lint messages clean coach-messages bench-coach test-browser eval fuzz
+.PHONY: setup run train test test-unit lint messages clean coach-messages bench-coach test-browser eval fuzz chaos
 
 setup:  ## create or update .venv and .venv-rasa from the lock files
 	@bash scripts/setup.sh
@@ -57,3 +57,6 @@ test-browser: setup  ## the coach pages in headless Chromium (Playwright); scree
 
 clean:
 	rm -rf data models .pytest_cache test-output
+
+chaos: train  ## 100 people do whole intakes while every process is killed >= 30 times (CHAOS_ARGS="--users 20")
+	@$(PY) scripts/chaos.py $(CHAOS_ARGS)

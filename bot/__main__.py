@@ -16,7 +16,7 @@ from telegram import Update
 from bot.console import run_console
 from bot.conversation import Conversation
 from bot.rasa_client import RasaClient
-from bot.telegram_app import build_application, close_services, open_services
+from bot.telegram_app import build_application, close_services, open_services, update_queue
 from bot.web import WEBHOOK_PATH, build_web_app
 from core.logging import configure_logging
 from core.settings import ConfigurationError, Settings, get_settings
@@ -38,6 +38,8 @@ async def run_telegram(settings: Settings) -> None:
     server = web_server(settings, build_web_app(settings, application))
     async with application:
         await open_services(application, settings)
+        # Updates stored but not handled before the last stop go first (bot/inbox.py).
+        await update_queue(application).recover(application.bot)
         if webhook:
             await application.bot.set_webhook(
                 url=settings.webhook_url.rstrip("/") + WEBHOOK_PATH,  # type: ignore[union-attr]

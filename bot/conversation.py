@@ -52,6 +52,13 @@ def language_offer(current: str, detected: str) -> OutgoingMessage:
     return OutgoingMessage(notice(detected, MSG_SWITCH_LANGUAGE).text, detected, buttons)
 
 
+MAX_ATTEMPTS = 5  # a message Rasa received but failed on is tried this often
+
+
+class NothingProcessed(Exception):
+    """Rasa answered, but with nothing: an action failed and the turn had no effect."""
+
+
 @dataclass(frozen=True)
 class Sender:
     """Who wrote: the Telegram user id and the language their Telegram app is set to."""
@@ -99,14 +106,25 @@ class Conversation:
         return notice(self.language_for(sender), msgid).text
 
     async def handle_text(
-        self, sender: Sender, text: str, message_id: int | None = None, voice: dict[str, Any] | None = None
+        self,
+        sender: Sender,
+        text: str,
+        message_id: int | None = None,
+        voice: dict[str, Any] | None = None,
+        update_id: int | None = None,
+        recovered: bool = False,
     ) -> list[OutgoingMessage]:
-        """Send a typed text or a button's payload to Rasa and render the replies."""
+        """Send a typed text or a button's payload to Rasa and render the replies.
+
+        `update_id` travels to Rasa's tracker with the message. For an update `recovered` after a
+        crash of the bot, Rasa may have processed it already: then its recorded replies are sent
+        instead of sending the message a second time."""
         sender_id = self.sender_id(sender)
         fallback = self.language_for(sender)
         metadata: dict[str, Any] = {
             "telegram_language": normalise_code(sender.language_code),
             "message_id": message_id,
+            "update_id": update_id,
             "chat_language": self._languages.get(sender_id),
         }
         if voice is not None:
@@ -124,13 +142,32 @@ class Conversation:
             ERRORS.labels("actions_down").inc()
             return await self._keep(sender_id, sender.chat_id, text, metadata, fallback)
         try:
+            if recovered and (known := await self._already_processed(sender_id, metadata, fallback)):
+                return known
             return await self._exchange(sender_id, text, metadata, fallback)
         except RasaUnavailable as error:
             logger.warning("Rasa unavailable: %s", error)
             ERRORS.labels("rasa_unavailable").inc()
-            if not error.reached:
-                return await self._keep(sender_id, sender.chat_id, text, metadata, fallback)
-            return [notice(fallback, MSG_TECHNICAL_PROBLEM)]
+            # Rasa may or may not have processed it (it stopped mid-turn, say): the message waits
+            # and is checked against Rasa's tracker before it is sent again.
+            return await self._keep(sender_id, sender.chat_id, text, metadata, fallback)
+        except NothingProcessed:
+            return await self._keep(sender_id, sender.chat_id, text, metadata, fallback)
+
+    async def _already_processed(
+        self, sender_id: str, metadata: dict[str, Any], fallback: str
+    ) -> list[OutgoingMessage] | None:
+        """The replies Rasa gave to this update, if its tracker shows that it processed it."""
+        if metadata.get("update_id") is None:
+            return None
+        replies = await self._rasa.replies_to(sender_id, "update_id", metadata["update_id"])
+        if replies is None:
+            return None
+        logger.info("an update was processed before the bot stopped: its replies are sent again")
+        messages = render(replies, fallback)
+        if messages:
+            self._languages[sender_id] = messages[-1].lang
+        return messages or None
 
     async def _exchange(
         self, sender_id: str, text: str, metadata: dict[str, Any], fallback: str
@@ -139,10 +176,10 @@ class Conversation:
         messages = render(replies, fallback)
         if not messages:
             # Rasa answers every turn; an empty answer means it swallowed an error (an action
-            # failed and its events were dropped), so the person must send the message again.
+            # failed and its events were dropped): the message is sent again later.
             logger.warning("Rasa answered nothing; the message was not processed")
             ERRORS.labels("rasa_empty_answer").inc()
-            return [notice(fallback, MSG_TECHNICAL_PROBLEM)]
+            raise NothingProcessed
         self._languages[sender_id] = messages[-1].lang
         switch = should_switch(messages[-1].lang, text) if not text.startswith("/") else None
         if switch and any(m.buttons for m in messages):
@@ -162,8 +199,10 @@ class Conversation:
 
     async def process_waiting(self) -> AsyncIterator[tuple[int, list[OutgoingMessage]]]:
         """Hand the waiting messages to Rasa, oldest first, while Rasa and the action server answer;
-        yields (chat id, replies) for each. A message is marked done as soon as Rasa processed it,
-        so that it never has its effect twice, even if sending the replies then fails."""
+        yields (chat id, replies) for each. Each is first looked up in Rasa's tracker (Rasa may have
+        processed it when the connection broke), and marked done as soon as Rasa processed it, so
+        that it never has its effect twice, even if sending the replies then fails. A message that
+        Rasa received but failed on is tried MAX_ATTEMPTS times, then the person is told."""
         if self._pending is None:
             return
         while (waiting := await self._pending.oldest()) is not None:
@@ -171,13 +210,17 @@ class Conversation:
                 return
             turn = waiting.turn
             try:
-                messages = await self._exchange(
-                    waiting.sender_id, turn["text"], turn["metadata"], turn["language"]
-                )
-            except RasaUnavailable as error:
-                if not error.reached:
-                    await self._pending.failed(waiting.id)
+                messages = await self._already_processed(
+                    waiting.sender_id, turn["metadata"], turn["language"]
+                ) or await self._exchange(waiting.sender_id, turn["text"], turn["metadata"], turn["language"])
+            except (RasaUnavailable, NothingProcessed) as error:
+                if isinstance(error, RasaUnavailable) and not error.reached:
+                    return  # Rasa is still down: try again later, the order kept
+                await self._pending.failed(waiting.id)
+                if waiting.attempts + 1 < MAX_ATTEMPTS:
                     return
+                logger.warning("a waiting message failed %s times; the person is told", MAX_ATTEMPTS)
+                ERRORS.labels("turn_given_up").inc()
                 messages = [notice(turn["language"], MSG_TECHNICAL_PROBLEM)]
             await self._pending.done(waiting.id)
             yield int(turn["chat_id"]), messages

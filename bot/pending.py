@@ -19,6 +19,7 @@ class Waiting:
     id: int
     sender_id: str
     turn: dict[str, Any]
+    attempts: int = 0
 
 
 class PendingTurns:
@@ -65,7 +66,7 @@ class PendingTurns:
     def _oldest(self) -> Waiting | None:
         with session_scope(self._sessions) as session:
             row = session.scalars(select(PendingTurn).order_by(PendingTurn.id).limit(1)).first()
-            return None if row is None else Waiting(row.id, row.sender_id, row.turn)
+            return None if row is None else Waiting(row.id, row.sender_id, row.turn, row.attempts)
 
     def _done(self, turn_id: int) -> None:
         with session_scope(self._sessions) as session:

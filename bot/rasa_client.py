@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -22,6 +23,33 @@ class RasaUnavailable(RuntimeError):
 
 
 UNREACHED_STATUS = {502, 503, 504}
+# What a bot event of the tracker carries, in the REST channel's reply format.
+REPLY_FIELDS = ("buttons", "image", "attachment", "custom")
+
+
+def replies_after(events: list[dict[str, Any]], key: str, value: Any) -> list[dict[str, Any]] | None:
+    """The bot messages that followed the last user message with metadata `key` = `value`, up to
+    the next user message; None if there is no such message or nothing followed it."""
+    start = None
+    for position, event in enumerate(events):
+        if event.get("event") == "user" and (event.get("metadata") or {}).get(key) == value:
+            start = position
+    if start is None:
+        return None
+    replies: list[dict[str, Any]] = []
+    for event in events[start + 1 :]:
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "bot":
+            data = event.get("data") or {}
+            reply = {name: data[name] for name in REPLY_FIELDS if data.get(name)}
+            if event.get("text"):
+                reply["text"] = event["text"]
+            if reply:
+                replies.append(reply)
+    return replies or None
+
+
 # A Rasa server that takes longer than this to accept a connection is treated as down: with
 # several replicas the message then goes to the next one.
 CONNECT_TIMEOUT_S = 5.0
@@ -131,6 +159,19 @@ class RasaClient:
             raise RasaUnavailable(type(error).__name__, reached=True) from error
         replies = response.json()
         return replies if isinstance(replies, list) else []
+
+    async def replies_to(self, sender_id: str, key: str, value: Any) -> list[dict[str, Any]] | None:
+        """If the conversation's tracker holds a user message whose metadata has `key` = `value` and
+        that Rasa answered, the answers in the REST channel's format; otherwise None (not processed,
+        or processed without effect because an action failed)."""
+        try:
+            response = await self._http.get(
+                f"/conversations/{quote(sender_id, safe='')}/tracker", params={"include_events": "ALL"}
+            )
+            response.raise_for_status()
+        except httpx.HTTPError as error:  # reading has no effect: safe to try again later
+            raise RasaUnavailable(f"tracker: {type(error).__name__}", reached=False) from error
+        return replies_after(response.json().get("events") or [], key, value)
 
     async def is_healthy(self) -> bool:
         """Whether Rasa answers; with several replicas, whether one of them does."""

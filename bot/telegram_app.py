@@ -24,14 +24,13 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
 from bot.coach.telegram import interview_answer_handler, start_coach_jobs
 from bot.conversation import MSG_OLD_BUTTON, VOICE_MARKER, Conversation, Sender
 from bot.erasure import erase_conversation
-from bot.ledger import LEDGER_KEY, UpdateLedger, drop_repeated_updates
+from bot.inbox import ChatOrderedProcessor, DurableUpdateQueue, UpdateInbox
 from bot.metrics import ERRORS, REPLIES, timed_turn
 from bot.pending import PendingTurns
 from bot.rasa_client import HealthProbe, RasaClient
@@ -45,7 +44,9 @@ logger = logging.getLogger(__name__)
 
 CONVERSATION_KEY = "conversation"
 LAST_KEYBOARD_KEY = "last_keyboard_message_id"
+LAST_KEYBOARD_TEXT_KEY = "last_keyboard_text"
 TRACKER_URL_KEY = "tracker_store_url"
+SESSIONS_KEY = "sessions"
 COMMANDS = [
     BotCommand("start", "Start · Beginnen · Начать · Başla · ابدأ"),
     BotCommand("language", "Language · Sprache · Язык · Dil · اللغة"),
@@ -84,6 +85,7 @@ async def send_all(
         REPLIES.inc()
         if message.buttons:
             chat_data[LAST_KEYBOARD_KEY] = sent.message_id
+            chat_data[LAST_KEYBOARD_TEXT_KEY] = message.text
         if message.document is not None:
             filename, content = message.document
             await context.bot.send_document(chat_id=chat_id, document=content, filename=filename)
@@ -94,6 +96,12 @@ async def send_all(
 def _conversation(context: ContextTypes.DEFAULT_TYPE) -> Conversation:
     conversation: Conversation = context.bot_data[CONVERSATION_KEY]
     return conversation
+
+
+def _recovered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Whether the update was put back into the queue after the bot stopped while handling it."""
+    queue = context.application.update_queue
+    return isinstance(queue, DurableUpdateQueue) and update.update_id in queue.inbox.recovered
 
 
 def _sender(update: Update) -> Sender | None:
@@ -128,7 +136,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         command = text[1:].split(maxsplit=1)[0].split("@")[0].lower() if len(text) > 1 else ""
         text = COMMAND_TEXTS.get(command, text)
     await context.bot.send_chat_action(chat_id=message.chat_id, action=ChatAction.TYPING)
-    replies = await _conversation(context).handle_text(sender, text, message.message_id)
+    replies = await _conversation(context).handle_text(
+        sender, text, message.message_id, update_id=update.update_id, recovered=_recovered(update, context)
+    )
     await send_all(context, message.chat_id, replies)
 
 
@@ -143,13 +153,29 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer()
         return
     conversation = _conversation(context)
-    latest = context.chat_data.get(LAST_KEYBOARD_KEY) if context.chat_data is not None else None
-    if latest is not None and latest != message.message_id and (query.data or "").startswith("/answer"):
-        # A button of an older question: answering it now would answer the wrong question.
+    chat_data = context.chat_data if context.chat_data is not None else {}
+    latest = chat_data.get(LAST_KEYBOARD_KEY)
+    if (
+        latest is not None
+        and latest != message.message_id
+        and message.text != chat_data.get(LAST_KEYBOARD_TEXT_KEY)
+        and (query.data or "").startswith("/answer")
+    ):
+        # A button of an older question: answering it now would answer the wrong question. (An
+        # older copy of the open question, sent again after a restart, is the same question.)
         await query.answer(conversation.notice_text(sender, MSG_OLD_BUTTON), show_alert=False)
         return
-    await query.answer()
-    replies = await conversation.handle_text(sender, query.data or "", message.message_id)
+    try:
+        await query.answer()
+    except BadRequest as error:  # too old, e.g. recovered after a restart: the tap still counts
+        logger.debug("could not answer the callback query: %s", error)
+    replies = await conversation.handle_text(
+        sender,
+        query.data or "",
+        message.message_id,
+        update_id=update.update_id,
+        recovered=_recovered(update, context),
+    )
     if replies and replies[0].replace:
         first, *rest = replies
         try:
@@ -179,7 +205,14 @@ async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     duration = voice.duration
     seconds = duration.total_seconds() if isinstance(duration, timedelta) else float(duration)
     note = conversation.store_voice(data, seconds, voice.mime_type or "audio/ogg")
-    replies = await conversation.handle_text(sender, VOICE_MARKER, message.message_id, voice=note)
+    replies = await conversation.handle_text(
+        sender,
+        VOICE_MARKER,
+        message.message_id,
+        voice=note,
+        update_id=update.update_id,
+        recovered=_recovered(update, context),
+    )
     await send_all(context, message.chat_id, replies)
 
 
@@ -212,7 +245,6 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def register_handlers(application: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
-    application.add_handler(TypeHandler(Update, drop_repeated_updates), group=-1)
     application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & private, on_edited))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & private, on_text))
     application.add_handler(CommandHandler(list(COMMAND_TEXTS), on_text, filters=private))
@@ -227,25 +259,37 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
 def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
     """The PTB application; clients are opened in `open_services`, not at import or build time."""
     assert settings.telegram_bot_token, "build_application needs TELEGRAM_BOT_TOKEN"
+    sessions = make_session_factory(make_engine(settings.effective_database_url))
+    inbox = UpdateInbox(sessions)
     builder: ApplicationBuilder = (  # type: ignore[type-arg]
         Application.builder()
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
         .rate_limiter(AIORateLimiter(max_retries=3))
+        # Stored before acknowledged, handled until done; chats concurrently, each chat in order.
+        .update_queue(DurableUpdateQueue(inbox))
+        .concurrent_updates(ChatOrderedProcessor(inbox, settings.max_concurrent_updates))
     )
     if settings.telegram_mode == "webhook":
         builder = builder.updater(None)
     application = builder.build()
+    application.bot_data[SESSIONS_KEY] = sessions
     register_handlers(application)
     return application
+
+
+def update_queue(application: Application) -> DurableUpdateQueue:  # type: ignore[type-arg]
+    queue = application.update_queue
+    assert isinstance(queue, DurableUpdateQueue)
+    return queue
 
 
 async def open_services(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
     """Runs after `application.initialize()`: PTB calls post_init only from run_polling/run_webhook,
     and we run the application ourselves beside the web app."""
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
-    sessions = make_session_factory(make_engine(settings.effective_database_url))
+    sessions = application.bot_data[SESSIONS_KEY]
     conversation = Conversation(
         rasa,
         settings.hash_key(),
@@ -254,9 +298,8 @@ async def open_services(application: Application, settings: Settings) -> None:  
         actions=HealthProbe(settings.action_health_url),
     )
     application.bot_data[CONVERSATION_KEY] = conversation
-    ledger = UpdateLedger(sessions)
-    ledger.prune()
-    application.bot_data[LEDGER_KEY] = ledger
+    inbox = update_queue(application).inbox
+    await asyncio.to_thread(inbox.prune)
     application.bot_data[TRACKER_URL_KEY] = settings.effective_tracker_store_url
     if settings.reminder_after_hours > 0 and application.job_queue is not None:
         after = timedelta(hours=settings.reminder_after_hours)

@@ -76,6 +76,18 @@ class ManagedProcess:
     def _log_hint(self) -> str:
         return f"; see {self.log_path}" if self.log_path else ""
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash or the OOM killer would: no clean-up of any kind."""
+        if self.process is not None and self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
     def stop(self, timeout: float = 15.0) -> None:
         if self.process is None:
             return

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     telegram_mode: Literal["polling", "webhook"] = Field("polling", alias="TELEGRAM_MODE")
     webhook_url: str | None = Field(None, alias="WEBHOOK_URL")
     webhook_secret: str | None = Field(None, alias="WEBHOOK_SECRET")
+    # Updates of different chats handled at the same time (each chat's one after the other).
+    max_concurrent_updates: int = Field(256, alias="MAX_CONCURRENT_UPDATES", ge=1)
 
     # Rasa and the action server. Several comma-separated URLs: Rasa replicas that share the tracker
     # store and a Redis lock store; the bot spreads turns over them (bot/rasa_client.py).

@@ -100,6 +100,7 @@ JSONDocument = JSON().with_variant(JSONB(), "postgresql")
 # Bound into the ciphertext of Profile.answers (see storage.crypto.EncryptedJSON).
 ANSWERS_CONTEXT = "profiles.answers"
 PENDING_TURN_CONTEXT = "pending_turns.turn"
+TELEGRAM_UPDATE_CONTEXT = "telegram_updates.payload"
 
 
 class ProfileStatus(enum.StrEnum):
@@ -245,13 +246,20 @@ def _code_or_none(value: Any, max_length: int) -> str | None:
     return value if isinstance(value, str) and len(value) <= max_length else None
 
 
-class ProcessedUpdate(Base):
-    """A Telegram update id already handled, so a redelivered update is not handled twice."""
+class TelegramUpdate(Base):
+    """A Telegram update, stored before Telegram is told that it arrived and kept until it was
+    handled (bot/inbox.py); then only its id stays for a while, so that a redelivery is dropped."""
 
-    __tablename__ = "processed_updates"
+    __tablename__ = "telegram_updates"
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # The whole update as Telegram sent it (the person's words, ids): encrypted, and None once done.
+    payload: Mapped[dict[str, Any] | None] = mapped_column(
+        EncryptedJSON(TELEGRAM_UPDATE_CONTEXT), nullable=True
+    )
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+    recoveries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class PendingTurn(Base):

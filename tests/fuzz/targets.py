@@ -51,8 +51,8 @@ from actions.questions import BY_SLOT, FORM_SLOTS, QUESTIONS, SKIPPED
 from bot.coach.exports import profile_document
 from bot.coach.services import SERVICES_KEY, CoachServices
 from bot.conversation import Conversation
+from bot.inbox import UpdateInbox
 from bot.language import detect, should_switch
-from bot.ledger import LEDGER_KEY, UpdateLedger
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.rendering import CALLBACK_DATA_MAX_BYTES, MESSAGE_MAX_CHARS, OutgoingMessage, render
 from bot.telegram_app import CONVERSATION_KEY, TRACKER_URL_KEY, register_handlers
@@ -643,7 +643,7 @@ class TelegramHarness:
     workdir: Path
     runner: asyncio.Runner
     settings: Settings
-    ledger: UpdateLedger
+    inbox: UpdateInbox
     spec: BotApiSpec
     update_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -666,7 +666,6 @@ class TelegramHarness:
         application.bot_data.update(
             {
                 CONVERSATION_KEY: Conversation(rasa, HASH_KEY, self.workdir / "voice"),
-                LEDGER_KEY: self.ledger,
                 TRACKER_URL_KEY: f"sqlite:///{self.workdir / 'tracker.db'}",
                 SERVICES_KEY: CoachServices(self.settings, application),
             }
@@ -680,10 +679,13 @@ class TelegramHarness:
         try:
             for position, payload in enumerate(case["updates"]):
                 update = Update.de_json({"update_id": next(self.update_ids), **payload}, application.bot)
-                await application.process_update(update)
+                # What the update queue does (bot/inbox.py): store, drop a repeat, then handle.
+                if await self.inbox.admit(update):
+                    await application.process_update(update)
                 if position == 0 and case["repeat_first"]:  # Telegram delivers it again
                     calls, asked = len(request.calls), len(rasa.requests)
-                    await application.process_update(update)
+                    if await self.inbox.admit(update):
+                        await application.process_update(update)
                     require(
                         len(request.calls) == calls and len(rasa.requests) == asked, "a repeat had an effect"
                     )
@@ -757,7 +759,7 @@ def open_telegram(workdir: Path) -> Iterator[Check]:
     try:
         with asyncio.Runner() as runner:
             harness = TelegramHarness(
-                workdir, runner, settings, UpdateLedger(make_session_factory(engine)), BotApiSpec()
+                workdir, runner, settings, UpdateInbox(make_session_factory(engine)), BotApiSpec()
             )
             yield harness.check
     finally:

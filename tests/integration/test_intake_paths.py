@@ -22,15 +22,16 @@ from actions.intake import (
 )
 from actions.privacy import MSG_DELETED
 from actions.questions import BY_SLOT, SKIPPED, SUMMARY_CONFIRM
-from bot.conversation import MSG_EDITED, MSG_UNSUPPORTED_INPUT
+from bot.conversation import MSG_EDITED, MSG_OLD_BUTTON, MSG_UNSUPPORTED_INPUT
 from bot.rendering import notice
 from core.i18n import translate
 from storage.hashing import subject_hash
 from storage.models import Participant, Profile
 from storage.voice import read_voice
-from tests.support.intake_driver import IntakeDriver, Tap, Type, Voice
+from tests.support.intake_driver import IntakeDriver, Tap, Type, Voice, buttons
 from tests.support.stack import Stack
 from tests.support.telegram_standin import (
+    callback_update,
     document_update,
     edited_text_update,
     location_update,
@@ -242,6 +243,31 @@ def test_repeated_update_has_its_effect_once(stack: Stack) -> None:
     sent = [c for c in stack.standin.calls[mark:] if c.method == "sendMessage"]
     asked = [c for c in sent if question_text("en", "return_timeframe") in c.params["text"]]
     assert len(asked) == 1, "the repeated update was processed twice"
+
+
+def test_a_button_of_an_older_question_does_not_answer_the_open_one(stack: Stack) -> None:
+    driver = started(stack)
+    consent = next(m for m in driver.transcript if "/affirm" in buttons(m))
+    reach(driver, "age_group", {"display_name": Type("Ana")})
+    before = draft(stack, driver.user_id).answers
+    mark = stack.standin.mark()
+    stack.standin.push_update(
+        callback_update(driver.user_id, answer_payload(SKIPPED), message_id=driver._message_id_of(consent),
+                        text=consent["text"])
+    )  # fmt: skip
+    alert = stack.standin.wait_for_calls("answerCallbackQuery", since=mark, timeout=30)[-1]
+    assert alert.params["text"] == translate("en", MSG_OLD_BUTTON)
+    assert [c for c in stack.standin.calls[mark:] if c.method == "sendMessage"] == []
+    assert draft(stack, driver.user_id).answers == before
+    # An older copy of the open question (the bot sends one again after a restart) is that question.
+    question = driver.last_keyboard()
+    mark = stack.standin.mark()
+    stack.standin.push_update(
+        callback_update(driver.user_id, answer_payload("25-34"), message_id=1, text=question["text"])
+    )
+    driver.settle(mark, "sendMessage", question=True)
+    assert driver.current_question() == "return_country"
+    assert draft(stack, driver.user_id).answers["person"]["age_group"] == "25-34"
 
 
 @pytest.mark.parametrize(

@@ -100,7 +100,7 @@ class IntakeDriver:
         mark = self.standin.mark()
         self.standin.push_update(
             callback_update(self.user_id, data, message_id=self._message_id_of(message),
-                            language_code=self.language_code)
+                            language_code=self.language_code, text=message["text"])
         )  # fmt: skip
         return self.settle(mark, expect, question=question)
 

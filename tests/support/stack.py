@@ -75,6 +75,8 @@ def running_stack(
     bot gets all their URLs in RASA_URL) and the bot."""
     if not model_path().exists():
         train()  # `make test` trains before pytest runs; this covers a bare `pytest` call
+    # Before the settings are read: every process (Rasa's tracker store too) must use these keys.
+    encryption_keys = os.environ.setdefault("ENCRYPTION_KEYS", TEST_ENCRYPTION_KEYS)
     rasa_ports = [free_port() for _ in range(rasa_replicas)]
     action_port, bot_port = free_port(), free_port()
     standin = TelegramStandIn()
@@ -99,7 +101,7 @@ def running_stack(
         "TELEGRAM_BASE_URL": standin.base_url,
         "TELEGRAM_BASE_FILE_URL": standin.base_file_url,
         "ID_HASH_KEY": TEST_HASH_KEY,
-        "ENCRYPTION_KEYS": os.environ.setdefault("ENCRYPTION_KEYS", TEST_ENCRYPTION_KEYS),
+        "ENCRYPTION_KEYS": encryption_keys,
         "LOG_LEVEL": "DEBUG",
         "PTB_TIMEDELTA": "true",
     }

@@ -745,15 +745,15 @@ def edited_text_update(
 
 
 def callback_update(
-    user_id: int, data: str, message_id: int = 1, language_code: str | None = None
+    user_id: int, data: str, message_id: int = 1, language_code: str | None = None, text: str = "…"
 ) -> dict[str, Any]:
-    """A press on an inline keyboard button of a bot message in the private chat."""
+    """A press on an inline keyboard button of a bot message (whose `text` Telegram includes)."""
     bot_message = {
         "message_id": message_id,
         "from": {"id": BOT_ID, "is_bot": True, "first_name": "Intake Test Bot", "username": BOT_USERNAME},
         "chat": {"id": user_id, "type": "private", "first_name": "Test"},
         "date": int(time.time()),
-        "text": "…",
+        "text": text,
     }
     return {
         "callback_query": {

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import text
 
-from bot.conversation import MSG_ONE_MOMENT, MSG_TECHNICAL_PROBLEM, Conversation, Sender
+from bot.conversation import MAX_ATTEMPTS, MSG_ONE_MOMENT, MSG_TECHNICAL_PROBLEM, Conversation, Sender
 from bot.pending import PendingTurns
-from bot.rasa_client import HealthProbe, RasaClient
+from bot.rasa_client import HealthProbe, RasaClient, replies_after
 from core.i18n import translate
 from storage.db import make_engine, make_session_factory, upgrade
 
@@ -159,15 +160,112 @@ async def test_a_waiting_message_is_stored_encrypted_and_forgotten_on_delete(
     await service.aclose()
 
 
-@pytest.mark.asyncio
-async def test_a_message_rasa_may_have_processed_is_not_kept(waiting: PendingTurns) -> None:
-    # A 500 or a timeout means Rasa got the message: sending it again could apply it twice.
-    service = Conversation(
-        RasaClient("http://rasa.invalid", transport=httpx.MockTransport(lambda r: httpx.Response(500))),
-        HASH_KEY,
-        pending=waiting,
+class TrackingRasa:
+    """Rasa with a tracker: records each processed message and its replies as events, serves them at
+    /conversations/<id>/tracker, and can be told to fail a turn before or after processing it."""
+
+    def __init__(self) -> None:
+        self.events: dict[str, list[dict[str, Any]]] = {}
+        self.received: list[str] = []
+        self.fail: list[str] = []  # per POST, in order: "before", "after" (processed, then broke), "empty"
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            sender = request.url.path.split("/")[2]
+            return httpx.Response(200, json={"sender_id": sender, "events": self.events.get(sender, [])})
+        body = json.loads(request.content)
+        failure = self.fail.pop(0) if self.fail else None
+        if failure == "before":
+            raise httpx.ReadTimeout("Rasa stopped")
+        self.received.append(body["message"])
+        events = self.events.setdefault(body["sender"], [])
+        events.append({"event": "user", "text": body["message"], "metadata": body["metadata"]})
+        if failure == "empty":  # an action failed: Rasa logged it and answered nothing
+            events.append({"event": "action", "name": "action_listen"})
+            return httpx.Response(200, json=[])
+        reply = {"lang": "ru", "text": f"got {body['message']}"}
+        events.append({"event": "bot", "text": None, "data": {"custom": reply}})
+        if failure == "after":
+            raise httpx.RemoteProtocolError("Rasa was killed before it answered")
+        return httpx.Response(200, json=[{"recipient_id": body["sender"], "custom": reply}])
+
+
+def tracking_service(rasa: TrackingRasa, waiting: PendingTurns) -> Conversation:
+    return Conversation(
+        RasaClient("http://rasa.invalid", transport=httpx.MockTransport(rasa)), HASH_KEY, pending=waiting
     )
-    replies = await service.handle_text(PERSON_IN_CHAT, "Ташкент")
-    assert [m.text for m in replies] == [translate("ru", MSG_TECHNICAL_PROBLEM)]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("failure", ["after", "before", "empty"])
+async def test_a_message_rasa_may_have_processed_waits_and_has_its_effect_once(
+    waiting: PendingTurns, failure: str
+) -> None:
+    # A broken connection or a 500 leaves open whether Rasa processed the message. It waits, and
+    # before it is sent again, Rasa's tracker tells whether that is needed.
+    rasa = TrackingRasa()
+    rasa.fail = [failure]
+    service = tracking_service(rasa, waiting)
+    replies = await service.handle_text(PERSON_IN_CHAT, "Ташкент", message_id=5, update_id=900)
+    assert [m.text for m in replies] == [translate("ru", MSG_ONE_MOMENT)]
+    assert await drain(service) == [(4242, ["got Ташкент"])]
+    processed = [e for e in rasa.events[service.sender_id(PERSON_IN_CHAT)] if e["event"] == "bot"]
+    assert len(processed) == 1  # exactly once, whether the first attempt got there or not
+    assert rasa.received == (
+        ["Ташкент"] if failure == "after" else ["Ташкент"] * (failure == "empty") + ["Ташкент"]
+    )
     assert await waiting.waiting_for(service.sender_id(PERSON_IN_CHAT)) == 0
     await service.aclose()
+
+
+@pytest.mark.asyncio
+async def test_a_message_rasa_keeps_failing_on_is_given_up_with_a_notice(waiting: PendingTurns) -> None:
+    rasa = TrackingRasa()
+    rasa.fail = ["empty"] * (MAX_ATTEMPTS + 1)
+    service = tracking_service(rasa, waiting)
+    await service.handle_text(PERSON_IN_CHAT, "Ташкент", update_id=901)
+    drained = []
+    for _ in range(MAX_ATTEMPTS):
+        drained += await drain(service)
+    assert drained == [(4242, [translate("ru", MSG_TECHNICAL_PROBLEM)])]
+    assert len(rasa.received) == MAX_ATTEMPTS + 1  # the first try, then MAX_ATTEMPTS from the queue
+    assert await waiting.waiting_for(service.sender_id(PERSON_IN_CHAT)) == 0
+    await service.aclose()
+
+
+@pytest.mark.asyncio
+async def test_a_recovered_update_rasa_processed_is_answered_from_the_tracker(waiting: PendingTurns) -> None:
+    # The bot was killed after Rasa processed the update and before the replies went out.
+    rasa = TrackingRasa()
+    service = tracking_service(rasa, waiting)
+    await service.handle_text(PERSON_IN_CHAT, "Ташкент", update_id=902)
+    again = await service.handle_text(PERSON_IN_CHAT, "Ташкент", update_id=902, recovered=True)
+    assert [m.text for m in again] == ["got Ташкент"]
+    assert rasa.received == ["Ташкент"]
+    # One that Rasa never saw is sent as usual.
+    other = await service.handle_text(PERSON_IN_CHAT, "через год", update_id=903, recovered=True)
+    assert [m.text for m in other] == ["got через год"]
+    assert rasa.received == ["Ташкент", "через год"]
+    await service.aclose()
+
+
+def test_replies_after_reads_the_answers_to_one_message_from_tracker_events() -> None:
+    events: list[dict[str, Any]] = [
+        {"event": "user", "text": "a", "metadata": {"update_id": 1}},
+        {"event": "bot", "text": "one", "data": {}},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "b", "metadata": {"update_id": 2}},
+        {"event": "action", "name": "action_listen"},  # b had no effect (an action failed)
+        {"event": "user", "text": "b", "metadata": {"update_id": 2}},  # sent again
+        {"event": "bot", "text": None, "data": {"custom": {"text": "two"}, "buttons": None}},
+        {"event": "bot", "text": "three", "data": {"buttons": [{"title": "x", "payload": "/x"}]}},
+        {"event": "user", "text": "c", "metadata": {"update_id": 3}},
+    ]
+    assert replies_after(events, "update_id", 1) == [{"text": "one"}]
+    assert replies_after(events, "update_id", 2) == [
+        {"custom": {"text": "two"}},
+        {"text": "three", "buttons": [{"title": "x", "payload": "/x"}]},
+    ]
+    assert replies_after(events, "update_id", 3) is None  # not answered (yet)
+    assert replies_after(events, "update_id", 4) is None  # never seen
+    assert replies_after(events[:5], "update_id", 2) is None  # seen, but without effect
