@@ -1,11 +1,16 @@
-"""HTTP client for Rasa's REST channel."""
+"""HTTP client for Rasa's REST channel, over one Rasa server or several replicas."""
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 import httpx
+
+logger = logging.getLogger(__name__)
 
 
 class RasaUnavailable(RuntimeError):
@@ -45,11 +50,99 @@ def replies_after(events: list[dict[str, Any]], key: str, value: Any) -> list[di
     return replies or None
 
 
+# A Rasa server that takes longer than this to accept a connection is treated as down: with
+# several replicas the message then goes to the next one.
+CONNECT_TIMEOUT_S = 5.0
+# A replica that refused a connection is tried last for this long.
+REPLICA_DOWN_FOR_S = 10.0
+
+
+def split_urls(urls: str) -> list[str]:
+    """RASA_URL: one base URL, or several separated by commas (replicas)."""
+    return [url.strip().rstrip("/") for url in urls.split(",") if url.strip()]
+
+
+class ReplicaTransport(httpx.AsyncBaseTransport):
+    """Spreads requests over several Rasa replicas that share a tracker store and a Redis lock
+    store: round robin, and when a replica refuses the connection (so the request surely did not
+    get there) the same request goes to the next replica at once, and the refusing one is tried
+    last for `down_for_s`. Any other failure (a timeout, an HTTP error) is not retried: the
+    replica may have processed the message."""
+
+    def __init__(
+        self,
+        base_urls: list[str],
+        inner: httpx.AsyncBaseTransport | None = None,
+        down_for_s: float = REPLICA_DOWN_FOR_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not base_urls:
+            raise ValueError("no Rasa URL")
+        self._bases = [url.rstrip("/") for url in base_urls]
+        self._inner = inner or httpx.AsyncHTTPTransport()
+        self._down_for_s = down_for_s
+        self._clock = clock
+        self._down_until = [0.0] * len(self._bases)
+        self._turn = 0
+
+    def _order(self) -> list[int]:
+        """Round robin, replicas that recently refused a connection last."""
+        start, self._turn = self._turn, (self._turn + 1) % len(self._bases)
+        rotated = [(start + offset) % len(self._bases) for offset in range(len(self._bases))]
+        now = self._clock()
+        return sorted(rotated, key=lambda index: self._down_until[index] > now)
+
+    def _retarget(self, request: httpx.Request, index: int, body: bytes) -> httpx.Request:
+        url = str(request.url)
+        if not url.startswith(self._bases[0]):
+            return request
+        headers = httpx.Headers(request.headers)
+        del headers["host"]  # set again from the new URL
+        return httpx.Request(
+            request.method,
+            self._bases[index] + url[len(self._bases[0]) :],
+            headers=headers,
+            content=body,
+            extensions=request.extensions,
+        )
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        refused: httpx.TransportError | None = None
+        for index in self._order():
+            try:
+                response = await self._inner.handle_async_request(self._retarget(request, index, body))
+            except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+                if self._down_until[index] == 0.0:
+                    logger.warning(
+                        "Rasa replica %s does not answer (%s)", self._bases[index], type(error).__name__
+                    )
+                self._down_until[index] = self._clock() + self._down_for_s
+                refused = error
+                continue
+            self._down_until[index] = 0.0
+            return response
+        assert refused is not None
+        raise refused
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
 class RasaClient:
+    """`base_url` is one Rasa server, or several comma-separated replicas (see ReplicaTransport)."""
+
     def __init__(
         self, base_url: str, timeout_s: float = 30.0, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
-        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_s, transport=transport)
+        urls = split_urls(base_url)
+        if len(urls) > 1:
+            transport = ReplicaTransport(urls, inner=transport)
+        self._http = httpx.AsyncClient(
+            base_url=urls[0] if urls else base_url,
+            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, CONNECT_TIMEOUT_S)),
+            transport=transport,
+        )
 
     async def send(self, sender_id: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
         """Send one user message; returns Rasa's replies in order."""
@@ -81,6 +174,7 @@ class RasaClient:
         return replies_after(response.json().get("events") or [], key, value)
 
     async def is_healthy(self) -> bool:
+        """Whether Rasa answers; with several replicas, whether one of them does."""
         try:
             response = await self._http.get("/")
         except httpx.HTTPError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -79,10 +80,8 @@ class ManagedProcess:
     def kill(self) -> None:
         """SIGKILL, as a crash or the OOM killer would: no clean-up of any kind."""
         if self.process is not None and self.process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             self.process.wait()
         if self._log is not None:
             self._log.close()
@@ -103,6 +102,10 @@ class ManagedProcess:
         if self._log is not None:
             self._log.close()
             self._log = None
+
+
+# Rasa's own RedisLockStore is not safe with several replicas (rasa_plugins/lock_store.py).
+REDIS_LOCK_STORE = "rasa_plugins.lock_store.AtomicRedisLockStore"
 
 
 def rasa_endpoint_env(settings: Settings) -> dict[str, str]:
@@ -132,7 +135,7 @@ def rasa_endpoint_env(settings: Settings) -> dict[str, str]:
     if settings.lock_store_url:
         lock = make_url(settings.lock_store_url)
         env.update(
-            LOCK_STORE_TYPE="redis",
+            LOCK_STORE_TYPE=REDIS_LOCK_STORE,
             LOCK_STORE_HOST=lock.host or "127.0.0.1",
             LOCK_STORE_PORT=str(lock.port or 6379),
             LOCK_STORE_DB=(lock.database or "0"),
@@ -157,24 +160,27 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def rasa_port(settings: Settings) -> int:
-    return make_url(f"http://{settings.rasa_url.split('://', 1)[-1]}").port or 5005
+def rasa_port(url: str) -> int:
+    return make_url(f"http://{url.split('://', 1)[-1]}").port or 5005
 
 
-def rasa_process(settings: Settings) -> ManagedProcess:
+def rasa_process(settings: Settings, replica: int = 0) -> ManagedProcess:
+    """The Rasa server at the `replica`-th URL of RASA_URL (several need LOCK_STORE_URL)."""
+    url = settings.rasa_urls[replica]
+    name = "rasa" if replica == 0 else f"rasa-{replica + 1}"
     env = rasa_env()
     env.update(rasa_endpoint_env(settings))
     env["PYTHONPATH"] = str(PROJECT_ROOT)  # for rasa_plugins (the encrypted tracker store)
     return ManagedProcess(
-        name="rasa",
+        name=name,
         argv=[
-            rasa_executable(), "run", "--enable-api", "--port", str(rasa_port(settings)),
+            rasa_executable(), "run", "--enable-api", "--port", str(rasa_port(url)),
             "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
             "--model", str(model_path()),
         ],
         env=env,
-        health_url=settings.rasa_url.rstrip("/") + "/",
-        log_path=settings.data_dir / "logs" / "rasa.log",
+        health_url=url + "/",
+        log_path=settings.data_dir / "logs" / f"{name}.log",
     )  # fmt: skip
 
 

@@ -35,10 +35,14 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigurationError as error:
         print(error, file=sys.stderr)
         return 2
+    if len(settings.rasa_urls) > 1 and not settings.lock_store_url:
+        print("RASA_URL names several Rasa servers: set LOCK_STORE_URL (Redis) too.", file=sys.stderr)
+        return 2
     upgrade(settings.effective_database_url)
     train()
 
-    background: list[ManagedProcess] = [action_server_process(settings), rasa_process(settings)]
+    replicas = [rasa_process(settings, replica) for replica in range(len(settings.rasa_urls))]
+    background: list[ManagedProcess] = [action_server_process(settings), *replicas]
     # SIGTERM (e.g. from a process manager) stops us like Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
@@ -48,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         for process in background:
             _say(f"waiting for {process.name} (log: {process.log_path}) ...")
             process.wait_healthy(timeout=300)
-        _say(f"Rasa and the action server are up after {time.monotonic() - started:.0f} s")
+        _say(f"Rasa ({len(replicas)}) and the action server are up after {time.monotonic() - started:.0f} s")
         if args.no_bot:
             _say("press Ctrl-C to stop")
             while all(p.alive() for p in background):

@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     # Updates of different chats handled at the same time (each chat's one after the other).
     max_concurrent_updates: int = Field(256, alias="MAX_CONCURRENT_UPDATES", ge=1)
 
-    # Rasa and the action server
+    # Rasa and the action server. Several comma-separated URLs: Rasa replicas that share the tracker
+    # store and a Redis lock store; the bot spreads turns over them (bot/rasa_client.py).
     rasa_url: str = Field("http://127.0.0.1:5005", alias="RASA_URL")
     rasa_timeout_s: float = Field(30.0, alias="RASA_TIMEOUT_S")
     # How long Rasa waits for one custom action, and how long it holds a conversation's lock: the
@@ -99,6 +100,11 @@ class Settings(BaseSettings):
         return self.tracker_store_url or f"sqlite:///{self.data_dir / 'rasa-tracker.db'}"
 
     @property
+    def rasa_urls(self) -> list[str]:
+        """RASA_URL split into its replicas' base URLs."""
+        return [url.strip().rstrip("/") for url in self.rasa_url.split(",") if url.strip()]
+
+    @property
     def action_health_url(self) -> str:
         """The action server's health endpoint, next to the webhook Rasa calls."""
         base = self.action_endpoint_url.rsplit("/webhook", 1)[0]
@@ -148,6 +154,15 @@ class Settings(BaseSettings):
                 f"RASA_LOCK_LIFETIME_S must be at least {ACTIONS_PER_TURN} x ACTION_TIMEOUT_S"
                 " (the longest turn), or two messages of one person can be processed at once"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _rasa_urls_are_urls(self) -> Settings:
+        urls = self.rasa_urls
+        if not urls or not all(url.startswith(("http://", "https://")) for url in urls):
+            raise ValueError("RASA_URL must be one http(s) URL or several separated by commas")
+        if len(set(urls)) != len(urls):
+            raise ValueError("RASA_URL names the same Rasa server twice")
         return self
 
     def require_secrets(self) -> None:

@@ -13,41 +13,26 @@ _os.environ.setdefault("ID_HASH_KEY", "test-id-hash-key-not-secret")
 # ---------------------------------------------------------------------------------------------
 # storage fixtures: db_url (SQLite and PostgreSQL), session (on a migrated database)
 # ---------------------------------------------------------------------------------------------
-import os
-import secrets
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from storage.db import make_engine, make_session_factory, upgrade
-
-DEFAULT_TEST_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+from tests.support.databases import ServerUnavailable, fresh_postgres_database
 
 
 @pytest.fixture(scope="session")
 def postgres_test_database() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, dropped at the end; skips if no server."""
-    server_url = make_url(os.environ.get("TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL))
-    if server_url.drivername in ("postgresql", "postgres"):
-        server_url = server_url.set(drivername="postgresql+psycopg")
-    shown = server_url.render_as_string(hide_password=True)
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 2})
-    name = f"intake_test_{secrets.token_hex(6)}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # any failure to reach the server means skip
-        admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {shown}: set TEST_POSTGRES_URL ({type(error).__name__})")
-    try:
-        yield server_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with ExitStack() as cleanup:
+        try:
+            url = cleanup.enter_context(fresh_postgres_database())
+        except ServerUnavailable as error:
+            pytest.skip(str(error))
+        yield url
 
 
 def _reset_postgres_schema(url: str) -> None:

@@ -63,18 +63,30 @@ class Stack:
 
 
 @contextmanager
-def running_stack(data_dir: Path, database_url: str | None = None) -> Iterator[Stack]:
+def running_stack(
+    data_dir: Path,
+    database_url: str | None = None,
+    *,
+    rasa_replicas: int = 1,
+    tracker_store_url: str | None = None,
+    lock_store_url: str | None = None,
+) -> Iterator[Stack]:
+    """The stand-in, the action server, `rasa_replicas` Rasa servers (named rasa, rasa-2, ...; the
+    bot gets all their URLs in RASA_URL) and the bot."""
     if not model_path().exists():
         train()  # `make test` trains before pytest runs; this covers a bare `pytest` call
     # Before the settings are read: every process (Rasa's tracker store too) must use these keys.
     encryption_keys = os.environ.setdefault("ENCRYPTION_KEYS", TEST_ENCRYPTION_KEYS)
-    rasa_port, action_port, bot_port = free_port(), free_port(), free_port()
+    rasa_ports = [free_port() for _ in range(rasa_replicas)]
+    action_port, bot_port = free_port(), free_port()
     standin = TelegramStandIn()
     standin.start()
     settings = Settings(
         DATA_DIR=data_dir,
         DATABASE_URL=database_url,
-        RASA_URL=f"http://127.0.0.1:{rasa_port}",
+        TRACKER_STORE_URL=tracker_store_url,
+        LOCK_STORE_URL=lock_store_url,
+        RASA_URL=",".join(f"http://127.0.0.1:{port}" for port in rasa_ports),
         ACTION_SERVER_PORT=action_port,
         ACTION_ENDPOINT_URL=f"http://127.0.0.1:{action_port}/webhook",
         WEB_PORT=bot_port,
@@ -93,9 +105,10 @@ def running_stack(data_dir: Path, database_url: str | None = None) -> Iterator[S
         "LOG_LEVEL": "DEBUG",
         "PTB_TIMEDELTA": "true",
     }
+    replicas = [rasa_process(settings, replica) for replica in range(rasa_replicas)]
     processes = {
         "actions": action_server_process(settings),
-        "rasa": rasa_process(settings),
+        **{replica.name: replica for replica in replicas},
         "bot": bot_process(settings, telegram_env),
     }
     try:

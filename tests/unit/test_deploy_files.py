@@ -12,8 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+
+from core.processes import REDIS_LOCK_STORE
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -151,6 +154,21 @@ def depends_on(service: dict[str, Any]) -> dict[str, str]:
     return {name: (spec or {}).get("condition", "service_started") for name, spec in deps.items()}
 
 
+def rasa_services() -> dict[str, dict[str, Any]]:
+    return {
+        name: svc
+        for name, svc in services().items()
+        if str(svc.get("image", "")).startswith("intake-rasa:")
+        or (svc.get("build") or {}).get("target") == "rasa"
+    }
+
+
+def url_hosts(urls: str) -> list[tuple[str, int | None]]:
+    """(host, port) of each URL in a comma-separated RASA_URL."""
+    parts = [urlsplit(url.strip()) for url in urls.split(",") if url.strip()]
+    return [(part.hostname or "", part.port) for part in parts]
+
+
 # ------------------------------------------------------------------------------ Dockerfile
 
 
@@ -238,14 +256,9 @@ def test_infrastructure_services_have_healthchecks() -> None:
 def test_rasa_environment_covers_endpoints_yml() -> None:
     referenced = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", ENDPOINTS.read_text("utf-8")))
     assert referenced, "endpoints.yml references no environment variables?"
-    rasa_services = {
-        name: svc
-        for name, svc in services().items()
-        if str(svc.get("image", "")).startswith("intake-rasa:")
-        or (svc.get("build") or {}).get("target") == "rasa"
-    }
-    assert {"rasa", "rasa-2"} <= set(rasa_services)
-    for name, service in rasa_services.items():
+    replicas = rasa_services()
+    assert {"rasa", "rasa-2"} <= set(replicas)
+    for name, service in replicas.items():
         missing = referenced - set(environment(service))
         assert not missing, f"service {name} does not set {sorted(missing)} used by endpoints.yml"
 
@@ -254,7 +267,7 @@ def test_rasa_uses_postgres_tracker_and_redis_lock_store() -> None:
     env = environment(services()["rasa"])
     assert env["TRACKER_DIALECT"] == "postgresql"
     assert env["TRACKER_HOST"] == "postgres"
-    assert env["LOCK_STORE_TYPE"] == "redis"
+    assert env["LOCK_STORE_TYPE"] == REDIS_LOCK_STORE  # not Rasa's "redis": see rasa_plugins/lock_store.py
     assert env["LOCK_STORE_HOST"] == "redis"
     tracker_db = env["TRACKER_DB"]
     init_sql = " ".join(p.read_text("utf-8") for p in sorted(POSTGRES_INIT.glob("*.sql")))
@@ -266,6 +279,21 @@ def test_scale_profile_has_second_rasa_replica() -> None:
     assert svc["rasa-2"].get("profiles") == ["scale"]
     assert environment(svc["rasa-2"]) == environment(svc["rasa"])
     assert not svc["rasa"].get("profiles"), "the main rasa service must not be behind a profile"
+
+
+def test_bot_reaches_every_rasa_replica_of_the_scale_profile() -> None:
+    # No load balancer: the bot spreads turns over the URLs in RASA_URL (bot/rasa_client.py).
+    replicas = rasa_services()
+    always_on = {name for name, svc in replicas.items() if not svc.get("profiles")}
+    bot_url = environment(services()["bot"])["RASA_URL"]
+    assert bot_url.startswith("${RASA_URL:-"), "the env file must be able to name the replicas"
+    assert url_hosts(resolve_defaults(bot_url)) == [(name, 5005) for name in sorted(always_on)]
+    example = ENV_EXAMPLE.read_text("utf-8")
+    default = re.search(r"^RASA_URL=(.*)$", example, re.MULTILINE)
+    assert default and default.group(1) == resolve_defaults(bot_url)
+    scaled = re.search(r"^#\s+RASA_URL=(.*)$", example, re.MULTILINE)
+    assert scaled, "deploy/env.example does not show RASA_URL for the scale profile"
+    assert sorted(url_hosts(scaled.group(1))) == [(name, 5005) for name in sorted(replicas)]
 
 
 def test_start_order() -> None:
