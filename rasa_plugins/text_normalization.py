@@ -4,7 +4,8 @@ People write the same word with or without diacritics ("überspringen", "uberspr
 script or in Latin letters on a phone keyboard ("привет", "privet"; "ինչու", "inchu"; "Србија",
 "Srbija"). The NLU model sees this folded form (as each token's lemma), so these spellings share
 their features: lower case, Cyrillic, Armenian and Georgian transliterated to Latin letters,
-diacritics dropped, and the digraphs Latin typists use for one letter (sh, ch, zh, kh, x) collapsed.
+diacritics dropped, the digraphs Latin typists use for one letter (sh, ch, zh, kh, x) collapsed,
+and a letter repeated three times or more written once.
 Arabic and Persian script stay as they are (Arabizi and Finglish cannot be mapped letter by letter).
 """
 
@@ -43,11 +44,14 @@ _ARMENIAN_U = re.compile("ու")
 # "karogh"/"karox"/"կարող".
 _DIGRAPHS = re.compile(r"sh|ch|zh|kh|gh|x|q")
 _DIGRAPH_TO = {"sh": "s", "ch": "c", "zh": "z", "kh": "h", "gh": "h", "x": "h", "q": "k"}
+# A letter held down ("hiii", "noooo", "xxxxxxxx"): one of it. Without this a long run counts
+# thousands of times in the character n-grams and decides the intent on its own.
+_HELD_DOWN = re.compile(r"(.)\1{2,}")
 
 
 def fold_word(word: str) -> str:
     """The folded form of one word; a word with no letters left keeps its lower-case form."""
-    lowered = _ARMENIAN_U.sub("u", word.casefold())
+    lowered = _ARMENIAN_U.sub("u", _HELD_DOWN.sub(r"\1", word.casefold()))
     latin = lowered.translate(_TABLE)
     decomposed = unicodedata.normalize("NFKD", latin)
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))

@@ -43,6 +43,17 @@ def test_arabic_script_and_words_without_letters_keep_their_form(word: str, fold
     assert fold_word(word) == folded
 
 
+@pytest.mark.parametrize(
+    ("held_down", "word"), [("hiii", "hi"), ("Noooo", "no"), ("x" * 5000, "x"), ("дааа", "да")]
+)
+def test_a_letter_held_down_counts_once(held_down: str, word: str) -> None:
+    assert fold_word(held_down) == fold_word(word)
+
+
+def test_double_letters_stay() -> None:
+    assert fold_word("Tschüss") == "tscuss"
+
+
 def test_different_words_stay_apart() -> None:
     assert fold_word("да") != fold_word("не")
     assert fold_word("stop") != fold_word("start")
