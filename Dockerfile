@@ -34,6 +34,9 @@ COPY --from=rasa-builder /opt/venv /opt/venv
 WORKDIR /app
 COPY domain.yml config.yml endpoints.yml credentials.yml ./
 COPY nlu/ ./nlu/
+# Code that runs inside Rasa: the NLU tokenizer (config.yml), needed to train, and the
+# encrypted tracker store (endpoints.yml).
+COPY rasa_plugins/ ./rasa_plugins/
 
 # Training runs in its own stage so the .rasa/ training cache never reaches the final image.
 FROM rasa-base AS rasa-train
@@ -42,8 +45,7 @@ RUN rasa train --domain domain.yml --config config.yml --data nlu \
 
 FROM rasa-base AS rasa
 COPY --from=rasa-train /app/models /app/models
-# The encrypted tracker store (endpoints.yml) and the cipher it shares with the app.
-COPY rasa_plugins/ ./rasa_plugins/
+# The cipher the encrypted tracker store (rasa_plugins/) shares with the app.
 COPY storage/__init__.py storage/fieldcipher.py ./storage/
 ENV PYTHONPATH=/app
 USER 10001:10001

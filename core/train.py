@@ -12,7 +12,11 @@ from pathlib import Path
 from core.settings import PROJECT_ROOT
 
 MODEL_NAME = "intake"
-TRAINING_INPUTS = ("domain.yml", "config.yml", "nlu")
+# The NLU tokenizer (rasa_plugins/) is part of the model: a change to it must retrain.
+TRAINING_INPUTS = (
+    "domain.yml", "config.yml", "nlu",
+    "rasa_plugins/nlu_tokenizer.py", "rasa_plugins/text_normalization.py",
+)  # fmt: skip
 RASA_VENV = PROJECT_ROOT / ".venv-rasa"
 
 

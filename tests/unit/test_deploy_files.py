@@ -233,6 +233,31 @@ def test_rasa_image_trains_the_model_and_serves_it() -> None:
     assert cmd and '"--enable-api"' in cmd[-1] and '"endpoints.yml"' in cmd[-1]
 
 
+def instructions_up_to(stages: dict[str, dict[str, Any]], name: str) -> list[tuple[str, str]]:
+    """The instructions that built a stage, its `FROM <stage>` ancestors' first."""
+    stage = stages[name]
+    inherited = instructions_up_to(stages, stage["base"]) if stage["base"] in stages else []
+    return inherited + stage["instructions"]
+
+
+def test_code_that_training_loads_is_copied_before_rasa_train() -> None:
+    # config.yml may name components from rasa_plugins/ (the NLU tokenizer): `rasa train` in the
+    # image imports them from the working directory, so they must be there before it runs.
+    config = load_yaml(ROOT / "config.yml")
+    custom = [c["name"] for c in config["pipeline"] if str(c["name"]).startswith("rasa_plugins.")]
+    stages = dockerfile_stages()
+    trainer = next(
+        name
+        for name, stage in stages.items()
+        if any(k == "RUN" and "rasa train" in args for k, args in stage["instructions"])
+    )
+    before = instructions_up_to(stages, trainer)
+    before = before[: next(i for i, (k, a) in enumerate(before) if k == "RUN" and "rasa train" in a)]
+    copied = " ".join(args for keyword, args in before if keyword == "COPY")
+    if custom:
+        assert "rasa_plugins/" in copied, f"{custom} are used to train, but rasa_plugins/ is copied later"
+
+
 # ------------------------------------------------------------------------------ compose.yaml
 
 
