@@ -63,7 +63,9 @@ class Stack:
 
 
 @contextmanager
-def running_stack(data_dir: Path, database_url: str | None = None) -> Iterator[Stack]:
+def running_stack(
+    data_dir: Path, database_url: str | None = None, bot_log_level: str = "DEBUG"
+) -> Iterator[Stack]:
     if not model_path().exists():
         train()  # `make test` trains before pytest runs; this covers a bare `pytest` call
     rasa_port, action_port, bot_port = free_port(), free_port(), free_port()
@@ -88,7 +90,7 @@ def running_stack(data_dir: Path, database_url: str | None = None) -> Iterator[S
         "TELEGRAM_BASE_FILE_URL": standin.base_file_url,
         "ID_HASH_KEY": TEST_HASH_KEY,
         "ENCRYPTION_KEYS": os.environ.setdefault("ENCRYPTION_KEYS", TEST_ENCRYPTION_KEYS),
-        "LOG_LEVEL": "DEBUG",
+        "LOG_LEVEL": bot_log_level,
         "PTB_TIMEDELTA": "true",
     }
     processes = {
