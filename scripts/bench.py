@@ -56,6 +56,7 @@ GOAL_USERS, GOAL_THINK_S = 200, 10.0
 GOAL_MAX_RATIO = 0.8
 GOAL_RSS_BYTES = 800 * 1000 * 1000  # bot + action server together
 MIB = 1024 * 1024
+IDLE_CORES = 0.1  # bot + Rasa + action server below this: the stack is idle between phases
 
 
 def answers(lang: str) -> dict[str, Any]:
@@ -81,10 +82,27 @@ def training_figures() -> dict[str, Any]:
     return figures
 
 
+async def settle(monitor: Monitor, bot: BotPath, limit_s: float = 240.0) -> float:
+    """Wait until what an earlier phase left behind is done (the bot works through updates of
+    people who gave up, Rasa through requests whose client timed out): bot, Rasa and action server
+    idle, and no reply sent for 2 s. Returns the seconds waited."""
+    started = time.perf_counter()
+    before = monitor.cpu_snapshot()
+    while time.perf_counter() - started < limit_s:
+        await asyncio.sleep(1.0)
+        after = monitor.cpu_snapshot()
+        busy = sum(v for k, v in cpu_share(before, after).items() if k in ("bot", "rasa", "actions"))
+        before = after
+        if busy < IDLE_CORES and time.perf_counter() - bot.last_reply_at > 2.0:
+            break
+    return round(time.perf_counter() - started, 1)
+
+
 async def run_phase(
-    stack: Stack, monitor: Monitor, path: LoadPath, load: Load, skip_s: float
+    stack: Stack, monitor: Monitor, path: LoadPath, load: Load, skip_s: float, bot_path: BotPath
 ) -> tuple[Summary, RunResult]:
     """Run one load on one path; the first `skip_s` seconds (people starting) are not measured."""
+    waited = await settle(monitor, bot_path)
     violations, log_sizes = len(stack.standin.violations), stack.log_sizes()
     before, load_before = monitor.cpu_snapshot(), loadavg()
     result = await path.run(load, answers)
@@ -104,6 +122,7 @@ async def run_phase(
         "load_average_after": loadavg(),
         "error_lines_logged": len(stack.errors_logged_since(log_sizes)),
         "drain_s": round(result.ended - result.stopped, 2),
+        "settled_before_s": waited,
     }
     if path.name == "bot":
         summary.extra["update_delivery_s"] = {
@@ -168,8 +187,9 @@ async def bench(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     monitor = Monitor(pids, threads)
     monitor.start()
     most_users = max([args.users, *args.steps]) if args.max_throughput else args.users
+    bot_path = BotPath(stack.standin, loop)
     paths: dict[str, LoadPath] = {
-        "bot": BotPath(stack.standin, loop),
+        "bot": bot_path,
         "rasa": RasaPath(stack.settings.rasa_url, max_connections=most_users + 10),
     }
     report: dict[str, Any] = {}
@@ -199,7 +219,7 @@ async def bench(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         summaries: dict[str, Summary] = {}
         for name in args.paths:
             print(f"load: {args.users} people, think {args.think_time} s, {name} path ...", flush=True)
-            summaries[name], _ = await run_phase(stack, monitor, paths[name], load, skip)
+            summaries[name], _ = await run_phase(stack, monitor, paths[name], load, skip, bot_path)
             phase[name] = summaries[name].as_dict()
         bot, rasa = summaries.get("bot"), summaries.get("rasa")
         if bot and rasa:
@@ -220,7 +240,7 @@ async def bench(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         )
 
         if args.max_throughput:
-            report["max_sustained"] = await search_max(stack, monitor, paths, args, languages)
+            report["max_sustained"] = await search_max(stack, monitor, paths, bot_path, args, languages)
     finally:
         await monitor.stop()
         await paths["rasa"].aclose()  # type: ignore[attr-defined]
@@ -229,7 +249,12 @@ async def bench(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def search_max(
-    stack: Stack, monitor: Monitor, paths: dict[str, LoadPath], args: argparse.Namespace, languages: list[str]
+    stack: Stack,
+    monitor: Monitor,
+    paths: dict[str, LoadPath],
+    bot_path: BotPath,
+    args: argparse.Namespace,
+    languages: list[str],
 ) -> dict[str, Any]:
     """More and more people with a short think time, until p99 exceeds the limit (or errors come).
     The two paths take turns at each step, so that other work on the machine hits both alike."""
@@ -247,7 +272,7 @@ async def search_max(
                 seed=args.seed + users,
             )
             skip = min(2.0, args.step_duration / 5)
-            summary, _ = await run_phase(stack, monitor, paths[name], load, skip_s=skip)
+            summary, _ = await run_phase(stack, monitor, paths[name], load, skip, bot_path)
             steps[name].append(Step(users, summary))
             cpu = ", ".join(f"{k} {v:.2f}" for k, v in summary.extra["cpu_cores"].items())
             print(

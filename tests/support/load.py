@@ -239,10 +239,13 @@ class BotPath(LoadPath):
         self._loop = loop
         self._chats: dict[int, _Chat] = {}
         self._callbacks: dict[str, int] = {}  # callback_query id -> chat, for answerCallbackQuery
+        self.last_reply_at = 0.0  # to any chat, also of people who gave up: is the bot still busy?
         standin.add_listener(self._on_call)
 
     def _on_call(self, call: RecordedCall, result: Any) -> None:
         """In the stand-in's thread: hand what concerns our chats to the load generator's loop."""
+        if call.method in REPLY_METHODS:
+            self.last_reply_at = time.perf_counter()
         if (
             call.method == "getUpdates"
             or call.method in REPLY_METHODS
