@@ -39,7 +39,16 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 from core.languages import CHAT_LANGUAGES  # noqa: E402
 from core.train import model_path, training_record_path  # noqa: E402
-from tests.support.load import BotPath, Load, LoadPath, Monitor, RasaPath, RunResult, cpu_share  # noqa: E402
+from tests.support.load import (  # noqa: E402
+    BotPath,
+    Load,
+    LoadPath,
+    Monitor,
+    RasaPath,
+    RunResult,
+    cpu_share,
+    standin_capacity,
+)
 from tests.support.loadstats import (  # noqa: E402
     Step,
     Summary,
@@ -195,6 +204,13 @@ async def bench(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     report: dict[str, Any] = {}
     languages = args.languages.split(",") if args.languages else list(CHAT_LANGUAGES)
     try:
+        capacity = await standin_capacity(stack.standin)
+        report["standin_capacity"] = capacity
+        print(
+            f"stand-in alone: {capacity['calls_per_s']:.0f} validated sendMessage calls/s with 16 clients, "
+            f"its thread using {capacity['standin_cpu_cores']:.2f} cores (client in the same process)",
+            flush=True,
+        )
         if args.warmup:
             print(f"warming up: {args.warmup} intake(s) per path, no think time ...", flush=True)
             for path in paths.values():

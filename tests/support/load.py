@@ -458,6 +458,19 @@ def cpu_seconds(pid: int) -> float:
     return sum(_stat_cpu_s(f"/proc/{each}/stat") for each in process_tree(pid))
 
 
+def cpu_wait_seconds(pid: int) -> float:
+    """Time the threads of a process tree were ready to run but waited for a CPU (schedstat): high
+    when other work on the machine takes the cores."""
+    total = 0
+    for each in process_tree(pid):
+        for task in Path(f"/proc/{each}/task").glob("*"):
+            try:
+                total += int((task / "schedstat").read_text().split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    return total / 1e9
+
+
 def thread_cpu_seconds(native_id: int) -> float:
     return _stat_cpu_s(f"/proc/self/task/{native_id}/stat")
 
@@ -494,6 +507,9 @@ class Monitor:
 
     def cpu_snapshot(self) -> dict[str, float]:
         snapshot = {name: cpu_seconds(pid) for name, pid in self.processes.items()}
+        snapshot |= {
+            f"{name} waiting for a CPU": cpu_wait_seconds(pid) for name, pid in self.processes.items()
+        }
         snapshot |= {name: thread_cpu_seconds(tid) for name, tid in self.threads.items()}
         snapshot["time"] = time.perf_counter()
         return snapshot
@@ -503,3 +519,35 @@ def cpu_share(before: dict[str, float], after: dict[str, float]) -> dict[str, fl
     """CPU use between two snapshots, in cores (1.0 = one core busy all the time)."""
     elapsed = after["time"] - before["time"]
     return {name: round((after[name] - before[name]) / elapsed, 3) for name in before if name != "time"}
+
+
+async def standin_capacity(
+    standin: TelegramStandIn, concurrency: int = 16, seconds: float = 5.0
+) -> dict[str, float]:
+    """How many validated sendMessage calls (with an inline keyboard) the stand-in answers per
+    second, and the CPU its thread uses meanwhile: a lower bound, since the client shares this
+    process (and its GIL) with it."""
+    url = f"{standin.base_url}{standin.token}/sendMessage"
+    body = {
+        "chat_id": 7_299_999_999,
+        "text": "Capacity check: how many calls a second?",
+        "reply_markup": {"inline_keyboard": [[{"text": "Yes", "callback_data": "/affirm"}]]},
+    }
+    thread = standin.native_thread_id or 0
+    count = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as http:
+        cpu_before, started = thread_cpu_seconds(thread), time.perf_counter()
+        end = started + seconds
+
+        async def client() -> None:
+            nonlocal count
+            while time.perf_counter() < end:
+                response = await http.post(url, json=body)
+                response.raise_for_status()
+                count += 1
+
+        await asyncio.gather(*(client() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+        cpu = thread_cpu_seconds(thread) - cpu_before
+    return {"calls_per_s": round(count / elapsed, 1), "standin_cpu_cores": round(cpu / elapsed, 3)}
