@@ -258,7 +258,7 @@ class BotPath(LoadPath):
         if call.method == "getUpdates":
             for update in result:
                 body = update.get("message") or update.get("callback_query") or {}
-                chat = self._chats.get((body.get("from") or {}).get("id"))
+                chat = self._chats.get(int((body.get("from") or {}).get("id") or 0))
                 if chat is not None:
                     chat.inbox.put_nowait(("delivered", at, update["update_id"]))
             return

@@ -90,7 +90,8 @@ def summarise(records: Sequence[TurnRecord], window: tuple[float, float] | None 
     """
     if window is None:
         if not records:
-            return Summary(0, 0, {}, 0.0, 0.0, *([math.nan] * 5))
+            nan = math.nan
+            return Summary(0, 0, {}, 0.0, 0.0, p50=nan, p95=nan, p99=nan, mean=nan, max=nan)
         window = (min(r.sent for r in records), max(r.end for r in records))
     begin, end = window
     sent = [r for r in records if begin <= r.sent <= end]
