@@ -3,7 +3,7 @@ LANGUAGES := de fr ar fa tr ru uk ka hy ro sq sr mk
 PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup run train test test-unit lint messages clean coach-messages bench-coach test-browser eval fuzz chaos
+.PHONY: setup run train test test-unit lint messages clean coach-messages bench bench-coach test-browser eval fuzz chaos
 
 setup:  ## create or update .venv and .venv-rasa from the lock files
 	@bash scripts/setup.sh
@@ -48,6 +48,10 @@ coach-messages: setup  ## extract the coach pages' texts (_c, N_c) and update th
 		--no-location --sort-output -w 100 -o bot/coach/locale/coach.pot .
 	@$(PY) -m babel.messages.frontend update -i bot/coach/locale/coach.pot -d bot/coach/locale -D coach -l de \
 		-w 100 --no-fuzzy-matching --ignore-obsolete
+
+BENCH_ARGS ?= --max-throughput
+bench: setup  ## load: 200 people at 10 s think time via the bot and straight to Rasa, max throughput (BENCH_ARGS="--smoke")
+	@$(PY) scripts/bench.py $(BENCH_ARGS)
 
 bench-coach: setup  ## server time of the coach pages with 10,000 invented profiles (SQLite and PostgreSQL)
 	@$(PY) scripts/bench_coach.py

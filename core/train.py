@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -22,6 +23,11 @@ RASA_VENV = PROJECT_ROOT / ".venv-rasa"
 
 def model_path(model_dir: Path | None = None) -> Path:
     return (model_dir or PROJECT_ROOT / "models") / f"{MODEL_NAME}.tar.gz"
+
+
+def training_record_path(model_dir: Path | None = None) -> Path:
+    """A small JSON next to the model: how long its training took and how big it is."""
+    return (model_dir or PROJECT_ROOT / "models") / f"{MODEL_NAME}.train.json"
 
 
 def training_data_hash(root: Path = PROJECT_ROOT) -> str:
@@ -75,9 +81,18 @@ def train(force: bool = False, model_dir: Path | None = None) -> Path:
         ],
         cwd=PROJECT_ROOT, env=rasa_env(), check=True,
     )  # fmt: skip
+    seconds = time.monotonic() - started
     stamp.write_text(wanted + "\n")
-    size_mb = target.stat().st_size / 1e6
-    print(f"train: done in {time.monotonic() - started:.0f} s, model {size_mb:.1f} MB", flush=True)
+    size = target.stat().st_size
+    record = {
+        "training_seconds": round(seconds, 1),
+        "model_bytes": size,
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "data_hash": wanted,
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],  # other work on the cores
+    }
+    training_record_path(model_dir).write_text(json.dumps(record, indent=2) + "\n")
+    print(f"train: done in {seconds:.0f} s, model {size / 1e6:.1f} MB", flush=True)
     return target
 
 

@@ -66,6 +66,7 @@ class Stack:
 def running_stack(
     data_dir: Path,
     database_url: str | None = None,
+    bot_log_level: str = "DEBUG",
     *,
     rasa_replicas: int = 1,
     tracker_store_url: str | None = None,
@@ -102,7 +103,7 @@ def running_stack(
         "TELEGRAM_BASE_FILE_URL": standin.base_file_url,
         "ID_HASH_KEY": TEST_HASH_KEY,
         "ENCRYPTION_KEYS": encryption_keys,
-        "LOG_LEVEL": "DEBUG",
+        "LOG_LEVEL": bot_log_level,
         "PTB_TIMEDELTA": "true",
     }
     replicas = [rasa_process(settings, replica) for replica in range(rasa_replicas)]

@@ -11,6 +11,7 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -58,6 +59,10 @@ class Upload:
     content_type: str
     data: bytes = dataclasses.field(repr=False)
     file_id: str = ""
+
+
+# Told of every successfully answered call, in the stand-in's thread: (call, what was answered).
+CallListener = Callable[[RecordedCall, Any], None]
 
 
 class ApiError(Exception):
@@ -281,6 +286,7 @@ class TelegramStandIn:
         self._file_counter = itertools.count(1)
         self._webhook: dict[str, Any] = {}
         self._commands: dict[tuple[str, str], list[Any]] = {}
+        self._listeners: list[CallListener] = []
         self._closing = False
         self._port = 0
         self._thread: threading.Thread | None = None
@@ -302,6 +308,11 @@ class TelegramStandIn:
     @property
     def base_file_url(self) -> str:
         return f"http://127.0.0.1:{self._port}/file/bot"
+
+    @property
+    def native_thread_id(self) -> int | None:
+        """The OS id of the server's thread (to measure its CPU time), None when stopped."""
+        return self._thread.native_id if self._thread is not None else None
 
     def start(self) -> None:
         if self._thread is not None:
@@ -390,6 +401,13 @@ class TelegramStandIn:
             path = file_path or f"documents/file_{next(self._file_counter)}"
             self._files[file_id] = (path, data)
         return path
+
+    def add_listener(self, listener: CallListener) -> None:
+        """Call ``listener(call, result)`` after each successfully answered call, in the stand-in's
+        thread (``result`` is what was answered, e.g. the list of updates of a getUpdates). For load
+        generators that must not scan ``calls``; it must return quickly."""
+        with self._lock:
+            self._listeners.append(listener)
 
     def mark(self) -> int:
         """Number of calls recorded so far (pass as ``since`` to wait_for_calls)."""
@@ -503,6 +521,8 @@ class TelegramStandIn:
             return ApiError(500, f"Internal Server Error: {exc!r}").response()
         if isinstance(result, dict):
             call.result.update(result)
+        for listener in self._listeners:
+            listener(call, result)
         return JSONResponse({"ok": True, "result": result})
 
     @staticmethod
