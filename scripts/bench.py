@@ -39,6 +39,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 from core.languages import CHAT_LANGUAGES  # noqa: E402
 from core.train import model_path, training_record_path  # noqa: E402
+from tests.support.intake_answers import full_answers  # noqa: E402
 from tests.support.load import (  # noqa: E402
     BotPath,
     Load,
@@ -70,8 +71,6 @@ IDLE_CORES = 0.1  # bot + Rasa + action server below this: the stack is idle bet
 
 def answers(lang: str) -> dict[str, Any]:
     """The answers of the intake tests: every question, loops and multiple choices included."""
-    from tests.integration.test_intake import full_answers
-
     return full_answers(lang)
 
 

@@ -18,7 +18,7 @@ from contextlib import ExitStack
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import make_engine, make_session_factory, upgrade
 from tests.support.databases import ServerUnavailable, fresh_postgres_database
@@ -68,6 +68,15 @@ def session(db_url: str) -> Iterator[Session]:
     finally:
         db_session.close()
         engine.dispose()
+
+
+@pytest.fixture
+def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
+    """A session factory on a migrated database, with the app's engine settings."""
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    yield make_session_factory(engine)
+    engine.dispose()
 
 
 # ---------------------------------------------------------------------------------------------

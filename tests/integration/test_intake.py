@@ -9,71 +9,18 @@ import pytest
 from sqlalchemy import select
 
 from actions.intake import MSG_SUBMITTED
-from actions.questions import SKIPPED
 from core.i18n import translate
 from core.languages import CHAT_LANGUAGES
 from storage.export import profile_to_export, validate_export
 from storage.hashing import subject_hash
 from storage.models import Participant, Profile
-from tests.support.intake_driver import IntakeDriver, Multi, Tap, Type
+from tests.support.intake_answers import WORDS, full_answers
+from tests.support.intake_driver import IntakeDriver
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
 
 _user_ids = itertools.count(6100001)
-
-# Free-text answers in the person's own language (invented).
-WORDS = {
-    "de": ("Ich möchte als Köchin arbeiten", "Tiflis"),
-    "en": ("I want to work as a cook", "Tbilisi"),
-    "fr": ("Je veux travailler comme cuisinier", "Tbilissi"),
-    "ar": ("أريد أن أعمل طباخا", "تبليسي"),
-    "fa": ("می‌خواهم آشپز شوم", "تفلیس"),
-    "tr": ("Aşçı olarak çalışmak istiyorum", "Tiflis"),
-    "ru": ("Я хочу работать поваром", "Тбилиси"),
-    "uk": ("Я хочу працювати кухарем", "Тбілісі"),
-    "ka": ("მინდა ვიმუშაო მზარეულად", "თბილისი"),
-    "hy": ("Ուզում եմ աշխատել որպես խոհարար", "Թբիլիսի"),
-    "ro": ("Vreau să lucrez ca bucătar", "Tbilisi"),
-    "sq": ("Dua të punoj si kuzhinier", "Tbilisi"),
-    "sr": ("Желим да радим као кувар", "Тбилиси"),
-    "mk": ("Сакам да работам како готвач", "Тбилиси"),
-}
-
-
-def full_answers(lang: str) -> dict[str, list]:
-    description, region = WORDS[lang]
-    return {
-        "display_name": [Type("Nino")],
-        "age_group": [Tap("25-34")],
-        "return_country": [Tap("GE")],
-        "return_region": [Type(region)],
-        "return_timeframe": [Tap("3_6_months")],
-        "interview_language": [Tap("own")],
-        "german_level": [Tap("A2")],
-        "other_languages": [Multi(("ru", "en"))],
-        "education_level": [Tap("4")],
-        "education_field": [Type(description)],
-        "certificates": [Tap(SKIPPED)],
-        "work_sector": [Tap("I"), Tap("Q")],
-        "work_role": [Type(description), Type("Pflege")],
-        "work_years": [Tap("4"), Type("2")],
-        "work_where": [Tap("home_country"), Tap("germany")],
-        "work_more": [Tap("yes"), Tap("no")],
-        "goal": [Tap("self_employment")],
-        "target_sectors": [Multi(("I", "G"))],
-        "aspiration_description": [Type(description)],
-        "business_idea": [Type(description)],
-        "qualification_interests": [Multi(("digital_basics", "accounting_business"))],
-        "skill_smartphone": [Tap("3")],
-        "skill_computer": [Tap("1")],
-        "skill_internet_email": [Tap("2")],
-        "skill_office_software": [Tap("0")],
-        "skill_social_media_business": [Tap(SKIPPED)],
-        "availability": [Multi(("mon_morning", "wed_evening"))],
-        "preferred_channel": [Tap("telegram")],
-        "notes_for_coach": [Type(description)],
-    }
 
 
 def stored_profile(stack: Stack, user_id: int) -> tuple[Participant, Profile]:

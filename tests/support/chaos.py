@@ -31,7 +31,8 @@ from storage.crypto import default_cipher
 from storage.fieldcipher import TRACKER_EVENT_CONTEXT
 from storage.hashing import subject_hash
 from storage.models import Participant, Profile
-from tests.support.intake_driver import IntakeDriver, Multi, Step, Tap, Type
+from tests.support.intake_answers import full_answers
+from tests.support.intake_driver import IntakeDriver, Step, Tap, Type
 from tests.support.stack import Stack
 
 TURN_TIMEOUT_S = 600.0  # Rasa takes a while to load its model after a kill; messages wait meanwhile
@@ -61,34 +62,15 @@ def plan(index: int) -> tuple[str, dict[str, list[Step]], dict[str, Any]]:
     idea, note = f"A bakery {tag}", f"Call me after noon {tag}"
     sector = ("I", "Q", "C", "F")[index % 4]
     answers: dict[str, list[Step]] = {
+        **full_answers(lang),
         "display_name": [Type(name)],
         "age_group": [Tap(("18-24", "25-34", "35-44", "45-54")[index % 4])],
-        "return_country": [Tap("GE")],
         "return_region": [Type(region)],
-        "return_timeframe": [Tap("3_6_months")],
-        "interview_language": [Tap("own")],
-        "german_level": [Tap("A2")],
-        "other_languages": [Multi(("ru", "en"))],
-        "education_level": [Tap("4")],
         "education_field": [Tap(SKIPPED)],
-        "certificates": [Tap(SKIPPED)],
         "work_sector": [Tap(sector), Tap("Q")],
         "work_role": [Type(role_1), Type(role_2)],
-        "work_years": [Tap("4"), Type("2")],
-        "work_where": [Tap("home_country"), Tap("germany")],
-        "work_more": [Tap("yes"), Tap("no")],
-        "goal": [Tap("self_employment")],
-        "target_sectors": [Multi(("I", "G"))],
         "aspiration_description": [Tap(SKIPPED)],
         "business_idea": [Type(idea)],
-        "qualification_interests": [Multi(("digital_basics", "accounting_business"))],
-        "skill_smartphone": [Tap("3")],
-        "skill_computer": [Tap("1")],
-        "skill_internet_email": [Tap("2")],
-        "skill_office_software": [Tap("0")],
-        "skill_social_media_business": [Tap(SKIPPED)],
-        "availability": [Multi(("mon_morning", "wed_evening"))],
-        "preferred_channel": [Tap("telegram")],
         "notes_for_coach": [Type(note)],
     }
     expected = {
@@ -127,22 +109,26 @@ class ChaosDriver(IntakeDriver):
             and reply.get("reply_markup") == self.answering.get("reply_markup")
         )
 
+    def _sorted(self, mark: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+        """The replies since `mark`: (notices, fresh replies, repeats of the answered question)."""
+        replies = [c.params for c in self._replies_since(mark)]
+        notices = [r for r in replies if r.get("text") in ONE_MOMENT | PLEASE_RESEND]
+        repeats = [r for r in replies if r not in notices and self._is_repeat(r)]
+        fresh = [r for r in replies if r not in notices and r not in repeats]
+        return notices, fresh, len(repeats)
+
     def settle(
         self, mark: int, method: str, timeout: float = TURN_TIMEOUT_S, question: bool = False
     ) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
         resend_seen_at: float | None = None
         while True:
-            replies = [c.params for c in self._replies_since(mark)]
-            notices = [r for r in replies if r.get("text") in ONE_MOMENT | PLEASE_RESEND]
-            fresh = [r for r in replies if r not in notices and not self._is_repeat(r)]
+            notices, fresh, _ = self._sorted(mark)
             done = any(r.get("reply_markup") for r in fresh) if question else bool(fresh)
             if done:
                 time.sleep(0.3)  # the rest of the turn's messages
-                replies = [c.params for c in self._replies_since(mark)]
-                notices = [r for r in replies if r.get("text") in ONE_MOMENT | PLEASE_RESEND]
-                fresh = [r for r in replies if r not in notices and not self._is_repeat(r)]
-                self.stats.duplicate_questions += sum(1 for r in replies if self._is_repeat(r))
+                notices, fresh, repeats = self._sorted(mark)
+                self.stats.duplicate_questions += repeats
                 self.stats.one_moment += sum(1 for r in notices if r.get("text") in ONE_MOMENT)
                 self.transcript.extend(fresh)
                 return fresh

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.conversation import MAX_ATTEMPTS, MSG_ONE_MOMENT, MSG_TECHNICAL_PROBLEM, Conversation, Sender
 from bot.pending import PendingTurns
 from bot.rasa_client import HealthProbe, RasaClient, replies_after
 from core.i18n import translate
-from storage.db import make_engine, make_session_factory, upgrade
+from storage.db import make_engine
 
 HASH_KEY = b"k" * 32
 PERSON = Sender(user_id=4242, language_code="ru")
@@ -80,11 +81,8 @@ class FakeRasa:
 
 
 @pytest.fixture
-def waiting(db_url: str) -> Iterator[PendingTurns]:
-    upgrade(db_url)
-    engine = make_engine(db_url)
-    yield PendingTurns(make_session_factory(engine))
-    engine.dispose()
+def waiting(sessions: sessionmaker[Session]) -> PendingTurns:
+    return PendingTurns(sessions)
 
 
 def service_with(

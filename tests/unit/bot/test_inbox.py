@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import BaseRequest, RequestData
 
 from bot.inbox import MAX_RECOVERIES, ChatOrderedProcessor, DurableUpdateQueue, UpdateInbox
-from storage.db import make_engine, make_session_factory, upgrade
+from storage.db import make_engine
 from storage.models import TelegramUpdate
 from tests.support.telegram_standin import DEFAULT_TOKEN, text_update
 
@@ -40,14 +39,6 @@ class OfflineRequest(BaseRequest):
         me = {"id": 1, "is_bot": True, "first_name": "intake", "username": "intake_bot"}
         result: object = me if url.endswith("/getMe") else True
         return 200, json.dumps({"ok": True, "result": result}).encode()
-
-
-@pytest.fixture
-def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
-    upgrade(db_url)
-    engine = make_engine(db_url)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 def update(update_id: int, user_id: int, words: str = "hello") -> Update:

@@ -13,18 +13,9 @@ from telegram import Bot
 
 from bot.reminders import MSG_REMINDER, send_due_reminders
 from core.i18n import translate
-from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import Profile, utcnow
 from storage.repository import ParticipantRepository, ProfileRepository
 from tests.support.telegram_standin import TelegramStandIn
-
-
-@pytest.fixture
-def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
-    upgrade(db_url)
-    engine = make_engine(db_url)
-    yield make_session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture
