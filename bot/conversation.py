@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from bot.pending import PendingTurns
 from bot.rasa_client import HealthProbe, RasaClient, RasaUnavailable
 from bot.rendering import Button, OutgoingMessage, language_payload, notice, render
 from core.languages import DEFAULT_LANGUAGE, native_name, normalise_code
+from rasa_plugins.replay import REPLAY_KEY
 from storage.crypto import default_cipher
 from storage.hashing import subject_hash
 from storage.voice import write_voice
@@ -53,6 +55,10 @@ def language_offer(current: str, detected: str) -> OutgoingMessage:
 
 
 MAX_ATTEMPTS = 5  # a message Rasa received but failed on is tried this often
+REPLAY_CONCURRENCY = 16  # people whose waiting messages are handed to Rasa at the same time
+
+# Sends replies to a chat: (chat id, messages).
+Deliver = Callable[[int, list[OutgoingMessage]], Awaitable[None]]
 
 
 class NothingProcessed(Exception):
@@ -134,6 +140,10 @@ class Conversation:
         if sender.chat_id is not None:
             # Encrypted, so that Rasa's tracker store never holds the raw chat id.
             metadata["chat_ref"] = default_cipher().encrypt(str(sender.chat_id))
+        if recovered:
+            # The bot stopped while handling this update: Rasa may have processed it. The intake
+            # channel then returns the replies it gave instead of processing it again.
+            metadata[REPLAY_KEY] = True
         if self._pending is not None and await self._pending.waiting_for(sender_id):
             # Earlier messages of this person still wait: this one must not overtake them.
             return await self._keep(sender_id, sender.chat_id, text, metadata, fallback)
@@ -142,32 +152,18 @@ class Conversation:
             ERRORS.labels("actions_down").inc()
             return await self._keep(sender_id, sender.chat_id, text, metadata, fallback)
         try:
-            if recovered and (known := await self._already_processed(sender_id, metadata, fallback)):
-                return known
             return await self._exchange(sender_id, text, metadata, fallback)
         except RasaUnavailable as error:
             logger.warning("Rasa unavailable: %s", error)
             ERRORS.labels("rasa_unavailable").inc()
-            # Rasa may or may not have processed it (it stopped mid-turn, say): the message waits
-            # and is checked against Rasa's tracker before it is sent again.
+            # If it reached Rasa (Rasa stopped mid-turn, say), Rasa may have processed it: it is
+            # then sent again as a replay, which Rasa's intake channel processes at most once.
+            if error.reached:
+                metadata[REPLAY_KEY] = True
             return await self._keep(sender_id, sender.chat_id, text, metadata, fallback)
         except NothingProcessed:
+            metadata[REPLAY_KEY] = True
             return await self._keep(sender_id, sender.chat_id, text, metadata, fallback)
-
-    async def _already_processed(
-        self, sender_id: str, metadata: dict[str, Any], fallback: str
-    ) -> list[OutgoingMessage] | None:
-        """The replies Rasa gave to this update, if its tracker shows that it processed it."""
-        if metadata.get("update_id") is None:
-            return None
-        replies = await self._rasa.replies_to(sender_id, "update_id", metadata["update_id"])
-        if replies is None:
-            return None
-        logger.info("an update was processed before the bot stopped: its replies are sent again")
-        messages = render(replies, fallback)
-        if messages:
-            self._languages[sender_id] = messages[-1].lang
-        return messages or None
 
     async def _exchange(
         self, sender_id: str, text: str, metadata: dict[str, Any], fallback: str
@@ -197,33 +193,55 @@ class Conversation:
         logger.info("a message waits until Rasa and the action server answer")
         return [notice(fallback, MSG_ONE_MOMENT)]
 
-    async def process_waiting(self) -> AsyncIterator[tuple[int, list[OutgoingMessage]]]:
-        """Hand the waiting messages to Rasa, oldest first, while Rasa and the action server answer;
-        yields (chat id, replies) for each. Each is first looked up in Rasa's tracker (Rasa may have
-        processed it when the connection broke), and marked done as soon as Rasa processed it, so
-        that it never has its effect twice, even if sending the replies then fails. A message that
-        Rasa received but failed on is tried MAX_ATTEMPTS times, then the person is told."""
+    async def process_waiting(self, deliver: Deliver) -> int:
+        """Hand the waiting messages to Rasa while Rasa and the action server answer, and `deliver`
+        each one's replies; returns how many were processed.
+
+        Each person's messages go in the order they came; different people's go side by side
+        (REPLAY_CONCURRENCY at a time), so that after an outage nobody waits for everyone else. A
+        message is marked done as soon as Rasa processed it, so that it never has its effect twice,
+        even if delivering the replies then fails. One that may have reached Rasa goes as a replay
+        (Rasa's intake channel then processes it at most once). One that Rasa received but failed
+        on is tried MAX_ATTEMPTS times, then the person is told."""
         if self._pending is None:
-            return
-        while (waiting := await self._pending.oldest()) is not None:
+            return 0
+        limit = asyncio.Semaphore(REPLAY_CONCURRENCY)
+
+        async def one_person(sender_id: str) -> int:
+            async with limit:
+                return await self._process_waiting_of(sender_id, deliver)
+
+        results = await asyncio.gather(
+            *(one_person(sender_id) for sender_id in await self._pending.senders()), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                logger.error("waiting messages could not be delivered", exc_info=result)
+        return sum(result for result in results if isinstance(result, int))
+
+    async def _process_waiting_of(self, sender_id: str, deliver: Deliver) -> int:
+        assert self._pending is not None
+        processed = 0
+        while (waiting := await self._pending.oldest(sender_id)) is not None:
             if self._actions is not None and not await self._actions.is_healthy():
-                return
+                return processed
             turn = waiting.turn
             try:
-                messages = await self._already_processed(
-                    waiting.sender_id, turn["metadata"], turn["language"]
-                ) or await self._exchange(waiting.sender_id, turn["text"], turn["metadata"], turn["language"])
+                messages = await self._exchange(sender_id, turn["text"], turn["metadata"], turn["language"])
             except (RasaUnavailable, NothingProcessed) as error:
                 if isinstance(error, RasaUnavailable) and not error.reached:
-                    return  # Rasa is still down: try again later, the order kept
-                await self._pending.failed(waiting.id)
+                    return processed  # Rasa is still down: try again later, the order kept
+                turn["metadata"][REPLAY_KEY] = True
+                await self._pending.failed(waiting.id, turn)
                 if waiting.attempts + 1 < MAX_ATTEMPTS:
-                    return
+                    return processed
                 logger.warning("a waiting message failed %s times; the person is told", MAX_ATTEMPTS)
                 ERRORS.labels("turn_given_up").inc()
                 messages = [notice(turn["language"], MSG_TECHNICAL_PROBLEM)]
             await self._pending.done(waiting.id)
-            yield int(turn["chat_id"]), messages
+            processed += 1
+            await deliver(int(turn["chat_id"]), messages)
+        return processed
 
     def unsupported_input(self, sender: Sender) -> list[OutgoingMessage]:
         return [notice(self.language_for(sender), MSG_UNSUPPORTED_INPUT)]

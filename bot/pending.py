@@ -7,7 +7,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import session_scope
@@ -34,15 +34,20 @@ class PendingTurns:
     async def waiting_for(self, sender_id: str) -> int:
         return await asyncio.to_thread(self._count, sender_id)
 
-    async def oldest(self) -> Waiting | None:
-        """The oldest waiting turn of all: processing them oldest first keeps each person's order."""
-        return await asyncio.to_thread(self._oldest)
+    async def senders(self) -> list[str]:
+        """The people with waiting turns, whose turn has waited longest first."""
+        return await asyncio.to_thread(self._senders)
+
+    async def oldest(self, sender_id: str) -> Waiting | None:
+        """The person's oldest waiting turn: processing them oldest first keeps their order."""
+        return await asyncio.to_thread(self._oldest, sender_id)
 
     async def done(self, turn_id: int) -> None:
         await asyncio.to_thread(self._done, turn_id)
 
-    async def failed(self, turn_id: int) -> None:
-        await asyncio.to_thread(self._failed, turn_id)
+    async def failed(self, turn_id: int, turn: dict[str, Any]) -> None:
+        """One more failed attempt; `turn` (changed: now a replay) is kept for the next one."""
+        await asyncio.to_thread(self._failed, turn_id, turn)
 
     async def forget(self, sender_id: str) -> None:
         """After /delete: nothing of the person waits anywhere."""
@@ -63,17 +68,28 @@ class PendingTurns:
             )
             return int(session.scalar(statement) or 0)
 
-    def _oldest(self) -> Waiting | None:
+    def _senders(self) -> list[str]:
         with session_scope(self._sessions) as session:
-            row = session.scalars(select(PendingTurn).order_by(PendingTurn.id).limit(1)).first()
+            statement = (
+                select(PendingTurn.sender_id)
+                .group_by(PendingTurn.sender_id)
+                .order_by(func.min(PendingTurn.id))
+            )
+            return list(session.scalars(statement))
+
+    def _oldest(self, sender_id: str) -> Waiting | None:
+        with session_scope(self._sessions) as session:
+            mine = select(PendingTurn).where(PendingTurn.sender_id == sender_id)
+            row = session.scalars(mine.order_by(PendingTurn.id).limit(1)).first()
             return None if row is None else Waiting(row.id, row.sender_id, row.turn, row.attempts)
 
     def _done(self, turn_id: int) -> None:
         with session_scope(self._sessions) as session:
             session.execute(delete(PendingTurn).where(PendingTurn.id == turn_id))
 
-    def _failed(self, turn_id: int) -> None:
+    def _failed(self, turn_id: int, turn: dict[str, Any]) -> None:
         with session_scope(self._sessions) as session:
-            session.execute(
-                update(PendingTurn).where(PendingTurn.id == turn_id).values(attempts=PendingTurn.attempts + 1)
-            )
+            row = session.get(PendingTurn, turn_id)
+            if row is not None:
+                row.attempts += 1
+                row.turn = turn

@@ -6,7 +6,6 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
@@ -23,31 +22,8 @@ class RasaUnavailable(RuntimeError):
 
 
 UNREACHED_STATUS = {502, 503, 504}
-# What a bot event of the tracker carries, in the REST channel's reply format.
-REPLY_FIELDS = ("buttons", "image", "attachment", "custom")
-
-
-def replies_after(events: list[dict[str, Any]], key: str, value: Any) -> list[dict[str, Any]] | None:
-    """The bot messages that followed the last user message with metadata `key` = `value`, up to
-    the next user message; None if there is no such message or nothing followed it."""
-    start = None
-    for position, event in enumerate(events):
-        if event.get("event") == "user" and (event.get("metadata") or {}).get(key) == value:
-            start = position
-    if start is None:
-        return None
-    replies: list[dict[str, Any]] = []
-    for event in events[start + 1 :]:
-        if event.get("event") == "user":
-            break
-        if event.get("event") == "bot":
-            data = event.get("data") or {}
-            reply = {name: data[name] for name in REPLY_FIELDS if data.get(name)}
-            if event.get("text"):
-                reply["text"] = event["text"]
-            if reply:
-                replies.append(reply)
-    return replies or None
+# The intake channel (rasa_plugins/channel.py): the REST channel, safe to send a message to twice.
+WEBHOOK_PATH = "/webhooks/intake/webhook"
 
 
 # A Rasa server that takes longer than this to accept a connection is treated as down: with
@@ -145,10 +121,12 @@ class RasaClient:
         )
 
     async def send(self, sender_id: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
-        """Send one user message; returns Rasa's replies in order."""
+        """Send one user message; returns Rasa's replies in order. A message whose metadata has
+        `replay` (and an `update_id`) has its effect once: if Rasa processed it already, the
+        replies it gave then come back."""
         body = {"sender": sender_id, "message": text, "metadata": metadata}
         try:
-            response = await self._http.post("/webhooks/rest/webhook", json=body)
+            response = await self._http.post(WEBHOOK_PATH, json=body)
             response.raise_for_status()
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
             raise RasaUnavailable(type(error).__name__, reached=False) from error
@@ -159,19 +137,6 @@ class RasaClient:
             raise RasaUnavailable(type(error).__name__, reached=True) from error
         replies = response.json()
         return replies if isinstance(replies, list) else []
-
-    async def replies_to(self, sender_id: str, key: str, value: Any) -> list[dict[str, Any]] | None:
-        """If the conversation's tracker holds a user message whose metadata has `key` = `value` and
-        that Rasa answered, the answers in the REST channel's format; otherwise None (not processed,
-        or processed without effect because an action failed)."""
-        try:
-            response = await self._http.get(
-                f"/conversations/{quote(sender_id, safe='')}/tracker", params={"include_events": "ALL"}
-            )
-            response.raise_for_status()
-        except httpx.HTTPError as error:  # reading has no effect: safe to try again later
-            raise RasaUnavailable(f"tracker: {type(error).__name__}", reached=False) from error
-        return replies_after(response.json().get("events") or [], key, value)
 
     async def is_healthy(self) -> bool:
         """Whether Rasa answers; with several replicas, whether one of them does."""

@@ -320,8 +320,10 @@ async def open_services(application: Application, settings: Settings) -> None:  
     if application.job_queue is not None:
 
         async def process_waiting(context: ContextTypes.DEFAULT_TYPE) -> None:
-            async for chat_id, messages in conversation.process_waiting():
+            async def deliver(chat_id: int, messages: list[OutgoingMessage]) -> None:
                 await send_all(context, chat_id, messages)
+
+            await conversation.process_waiting(deliver)
 
         application.job_queue.run_repeating(
             process_waiting, interval=settings.pending_retry_interval_s, first=1, name="process_waiting"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -13,8 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.conversation import MAX_ATTEMPTS, MSG_ONE_MOMENT, MSG_TECHNICAL_PROBLEM, Conversation, Sender
 from bot.pending import PendingTurns
-from bot.rasa_client import HealthProbe, RasaClient, replies_after
+from bot.rasa_client import HealthProbe, RasaClient
+from bot.rendering import OutgoingMessage
 from core.i18n import translate
+from rasa_plugins.replay import replies_after
 from storage.db import make_engine
 
 HASH_KEY = b"k" * 32
@@ -100,7 +103,13 @@ PERSON_IN_CHAT = Sender(user_id=4242, language_code="ru", chat_id=4242)
 
 
 async def drain(service: Conversation) -> list[tuple[int, list[str]]]:
-    return [(chat, [m.text for m in messages]) async for chat, messages in service.process_waiting()]
+    delivered: list[tuple[int, list[str]]] = []
+
+    async def deliver(chat_id: int, messages: list[OutgoingMessage]) -> None:
+        delivered.append((chat_id, [m.text for m in messages]))
+
+    await service.process_waiting(deliver)
+    return delivered
 
 
 @pytest.mark.asyncio
@@ -159,24 +168,30 @@ async def test_a_waiting_message_is_stored_encrypted_and_forgotten_on_delete(
 
 
 class TrackingRasa:
-    """Rasa with a tracker: records each processed message and its replies as events, serves them at
-    /conversations/<id>/tracker, and can be told to fail a turn before or after processing it."""
+    """Rasa's intake channel (rasa_plugins/channel.py) with a tracker: records each processed
+    message and its replies as events; a replay of a message it processed gets the recorded
+    replies. It can be told to fail a turn before or after processing it."""
 
     def __init__(self) -> None:
         self.events: dict[str, list[dict[str, Any]]] = {}
         self.received: list[str] = []
+        self.replays: list[str] = []  # the messages that came marked as replays
         self.fail: list[str] = []  # per POST, in order: "before", "after" (processed, then broke), "empty"
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        if request.method == "GET":
-            sender = request.url.path.split("/")[2]
-            return httpx.Response(200, json={"sender_id": sender, "events": self.events.get(sender, [])})
         body = json.loads(request.content)
         failure = self.fail.pop(0) if self.fail else None
         if failure == "before":
             raise httpx.ReadTimeout("Rasa stopped")
-        self.received.append(body["message"])
+        if failure == "refused":
+            raise httpx.ConnectError("connection refused")
         events = self.events.setdefault(body["sender"], [])
+        if body["metadata"].get("replay"):
+            self.replays.append(body["message"])
+            known = replies_after(events, "update_id", body["metadata"]["update_id"])
+            if known is not None:
+                return httpx.Response(200, json=[{"recipient_id": body["sender"], **r} for r in known])
+        self.received.append(body["message"])
         events.append({"event": "user", "text": body["message"], "metadata": body["metadata"]})
         if failure == "empty":  # an action failed: Rasa logged it and answered nothing
             events.append({"event": "action", "name": "action_listen"})
@@ -199,8 +214,8 @@ def tracking_service(rasa: TrackingRasa, waiting: PendingTurns) -> Conversation:
 async def test_a_message_rasa_may_have_processed_waits_and_has_its_effect_once(
     waiting: PendingTurns, failure: str
 ) -> None:
-    # A broken connection or a 500 leaves open whether Rasa processed the message. It waits, and
-    # before it is sent again, Rasa's tracker tells whether that is needed.
+    # A broken connection or a 500 leaves open whether Rasa processed the message. It waits, and is
+    # sent again as a replay: Rasa's intake channel answers it from its tracker if it processed it.
     rasa = TrackingRasa()
     rasa.fail = [failure]
     service = tracking_service(rasa, waiting)
@@ -212,6 +227,7 @@ async def test_a_message_rasa_may_have_processed_waits_and_has_its_effect_once(
     assert rasa.received == (
         ["Ташкент"] if failure == "after" else ["Ташкент"] * (failure == "empty") + ["Ташкент"]
     )
+    assert rasa.replays == ["Ташкент"]  # sent again as a replay: Rasa's channel checks its tracker
     assert await waiting.waiting_for(service.sender_id(PERSON_IN_CHAT)) == 0
     await service.aclose()
 
@@ -244,26 +260,60 @@ async def test_a_recovered_update_rasa_processed_is_answered_from_the_tracker(wa
     other = await service.handle_text(PERSON_IN_CHAT, "через год", update_id=903, recovered=True)
     assert [m.text for m in other] == ["got через год"]
     assert rasa.received == ["Ташкент", "через год"]
+    assert rasa.replays == ["Ташкент", "через год"]
     await service.aclose()
 
 
-def test_replies_after_reads_the_answers_to_one_message_from_tracker_events() -> None:
-    events: list[dict[str, Any]] = [
-        {"event": "user", "text": "a", "metadata": {"update_id": 1}},
-        {"event": "bot", "text": "one", "data": {}},
-        {"event": "action", "name": "action_listen"},
-        {"event": "user", "text": "b", "metadata": {"update_id": 2}},
-        {"event": "action", "name": "action_listen"},  # b had no effect (an action failed)
-        {"event": "user", "text": "b", "metadata": {"update_id": 2}},  # sent again
-        {"event": "bot", "text": None, "data": {"custom": {"text": "two"}, "buttons": None}},
-        {"event": "bot", "text": "three", "data": {"buttons": [{"title": "x", "payload": "/x"}]}},
-        {"event": "user", "text": "c", "metadata": {"update_id": 3}},
-    ]
-    assert replies_after(events, "update_id", 1) == [{"text": "one"}]
-    assert replies_after(events, "update_id", 2) == [
-        {"custom": {"text": "two"}},
-        {"text": "three", "buttons": [{"title": "x", "payload": "/x"}]},
-    ]
-    assert replies_after(events, "update_id", 3) is None  # not answered (yet)
-    assert replies_after(events, "update_id", 4) is None  # never seen
-    assert replies_after(events[:5], "update_id", 2) is None  # seen, but without effect
+@pytest.mark.asyncio
+async def test_a_message_that_surely_did_not_reach_rasa_is_not_replayed(waiting: PendingTurns) -> None:
+    # Only a message Rasa may have seen needs Rasa's check; one refused at the door does not.
+    rasa = TrackingRasa()
+    rasa.fail = ["refused", "refused", "after"]
+    service = tracking_service(rasa, waiting)
+    await service.handle_text(PERSON_IN_CHAT, "Ташкент", update_id=904)
+    assert await drain(service) == []  # still refused: it waits, not a replay yet
+    assert rasa.replays == []
+    assert await drain(service) == []  # now it got there, but the connection broke
+    assert rasa.replays == []
+    assert await drain(service) == [(4242, ["got Ташкент"])]  # so from now on it is a replay
+    assert rasa.replays == ["Ташкент"]
+    assert rasa.received == ["Ташкент"]
+    await service.aclose()
+
+
+@pytest.mark.asyncio
+async def test_waiting_messages_of_different_people_are_processed_side_by_side_each_in_order(
+    waiting: PendingTurns,
+) -> None:
+    people = [Sender(user_id=5000 + k, language_code="ru", chat_id=5000 + k) for k in range(6)]
+    state = {"up": False, "in_flight": 0, "most": 0}
+    order: list[tuple[str, str]] = []
+
+    async def rasa(request: httpx.Request) -> httpx.Response:
+        if not state["up"]:
+            raise httpx.ConnectError("connection refused")
+        body = json.loads(request.content)
+        state["in_flight"] += 1
+        state["most"] = max(state["most"], state["in_flight"])
+        await asyncio.sleep(0.05)
+        state["in_flight"] -= 1
+        order.append((body["sender"], body["message"]))
+        return httpx.Response(200, json=[{"recipient_id": "x", "text": f"got {body['message']}"}])
+
+    service = Conversation(
+        RasaClient("http://rasa.invalid", transport=httpx.MockTransport(rasa)), HASH_KEY, pending=waiting
+    )
+    for person in people:
+        await service.handle_text(person, f"{person.user_id} first")
+    for person in people:
+        await service.handle_text(person, f"{person.user_id} second")
+    state["up"] = True
+    delivered = await drain(service)
+    assert sorted(delivered) == sorted(
+        (p.user_id, [f"got {p.user_id} {which}"]) for p in people for which in ("first", "second")
+    )
+    for person in people:
+        mine = [text for sender, text in order if sender == service.sender_id(person)]
+        assert mine == [f"{person.user_id} first", f"{person.user_id} second"]
+    assert state["most"] == len(people)  # everyone at once, not one person after another
+    await service.aclose()

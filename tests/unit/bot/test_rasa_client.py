@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from bot.rasa_client import RasaClient, RasaUnavailable, ReplicaTransport
+from bot.rasa_client import WEBHOOK_PATH, RasaClient, RasaUnavailable, ReplicaTransport
 
 pytestmark = pytest.mark.asyncio
 
@@ -61,7 +61,7 @@ async def test_turns_are_spread_over_the_replicas(replicas: Replicas) -> None:
     for turn in range(4):
         replies = await rasa.send(f"sender-{turn}", "/start", {})
         assert replies[0]["recipient_id"] == f"sender-{turn}"  # the body went along unchanged
-    assert replicas.seen == [(A, "/webhooks/rest/webhook"), (B, "/webhooks/rest/webhook")] * 2
+    assert replicas.seen == [(A, WEBHOOK_PATH), (B, WEBHOOK_PATH)] * 2
     await rasa.aclose()
 
 
@@ -69,7 +69,7 @@ async def test_a_replica_that_refuses_is_skipped_until_it_may_be_back(replicas: 
     rasa = replicas.client_with_clock()
     replicas.down = {A}
     await rasa.send("s", "one", {})  # A refused: the same message went to B at once
-    assert replicas.seen == [(B, "/webhooks/rest/webhook")]
+    assert replicas.seen == [(B, WEBHOOK_PATH)]
     for _ in range(3):
         await rasa.send("s", "more", {})  # A is not tried first while it is taken for down
     assert [host for host, _ in replicas.seen] == [B] * 4

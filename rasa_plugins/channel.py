@@ -1,0 +1,87 @@
+"""The bot's channel into Rasa: Rasa's REST channel, safe to send a message to twice.
+
+Configured in credentials.yml; served at /webhooks/intake/webhook. Request and reply have the REST
+channel's format: {"sender", "message", "metadata"} in, a list of {"recipient_id", "text", ...} out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from rasa_plugins.replay import MESSAGE_KEY, REPLAY_KEY, replies_after
+
+logger = logging.getLogger(__name__)
+
+class IntakeInput(InputChannel):
+    """Rasa's REST channel with two differences.
+
+    1. Exactly-once effect. A message whose metadata says `replay` is checked against the
+       conversation's tracker while the conversation's lock is held: if Rasa already processed a
+       message with the same `update_id`, the replies it gave are returned and the message is not
+       processed again. The lock matters: the first copy may still be in progress (the bot's read
+       timed out while Rasa worked on it); a look at the tracker outside the lock would not see it
+       yet, and the copy would be processed a second time right after it.
+    2. A failure is an HTTP 500. Rasa's REST channel answers 200 with whatever it had collected
+       when processing failed (and logs the user's text at ERROR); the bot could not tell that
+       from an answer."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "intake"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("intake_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                body = request.json
+            except Exception:  # sanic raises on a body that is not JSON
+                body = None
+            sender_id = body.get("sender") if isinstance(body, dict) else None
+            text = body.get("message") if isinstance(body, dict) else None
+            metadata = (body.get("metadata") or {}) if isinstance(body, dict) else None
+            if not isinstance(sender_id, str) or not sender_id or not isinstance(text, str):
+                return response.json({"error": "sender and message are required"}, status=400)
+            if not isinstance(metadata, dict):
+                return response.json({"error": "metadata must be an object"}, status=400)
+            agent = getattr(request.app.ctx, "agent", None)
+            if agent is None or not agent.is_ready():
+                return response.json({"error": "no model is loaded"}, status=503)
+            collector = CollectingOutputChannel()
+            message = UserMessage(text, collector, sender_id, input_channel=self.name(), metadata=metadata)
+            try:
+                # The lock Agent.handle_message takes, taken here so that the check and the
+                # processing are one step for the conversation (also across replicas: Redis).
+                async with agent.lock_store.lock(sender_id):
+                    if metadata.get(REPLAY_KEY) and metadata.get(MESSAGE_KEY) is not None:
+                        known = await answered(agent, sender_id, metadata[MESSAGE_KEY])
+                        if known is not None:
+                            logger.info("a message came again that was processed: its replies are returned")
+                            return response.json([{"recipient_id": sender_id, **reply} for reply in known])
+                    await agent.processor.handle_message(message)
+            except Exception:  # the traceback, never the text
+                logger.exception("a message could not be processed")
+                return response.json({"error": "the message could not be processed"}, status=500)
+            return response.json(collector.messages)
+
+        return webhook
+
+
+async def answered(agent: Any, sender_id: str, update_id: Any) -> list[dict[str, Any]] | None:
+    """The replies Rasa gave to the message `update_id` of this conversation, if it processed it."""
+    tracker = await agent.tracker_store.retrieve_full_tracker(sender_id)
+    if tracker is None:
+        return None
+    return replies_after((event.as_dict() for event in tracker.events), MESSAGE_KEY, update_id)
