@@ -17,7 +17,6 @@ from telegram import (
 from telegram.constants import ChatAction
 from telegram.error import BadRequest
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -34,6 +33,7 @@ from bot.inbox import ChatOrderedProcessor, DurableUpdateQueue, UpdateInbox
 from bot.metrics import ERRORS, REPLIES, timed_turn
 from bot.pending import PendingTurns
 from bot.rasa_client import HealthProbe, RasaClient
+from bot.ratelimit import ChatRateLimiter
 from bot.reminders import send_due_reminders
 from bot.rendering import OutgoingMessage
 from bot.retention import run_retention
@@ -266,7 +266,11 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(
+            ChatRateLimiter(
+                settings.telegram_overall_rate, settings.telegram_chat_rate, settings.telegram_chat_burst
+            )
+        )
         # Stored before acknowledged, handled until done; chats concurrently, each chat in order.
         .update_queue(DurableUpdateQueue(inbox))
         .concurrent_updates(ChatOrderedProcessor(inbox, settings.max_concurrent_updates))

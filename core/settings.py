@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     webhook_secret: str | None = Field(None, alias="WEBHOOK_SECRET")
     # Updates of different chats handled at the same time (each chat's one after the other).
     max_concurrent_updates: int = Field(256, alias="MAX_CONCURRENT_UPDATES", ge=1)
+    # Outgoing requests to Telegram (bot/ratelimit.py): at most this many per second in all, and
+    # per private chat a burst of TELEGRAM_CHAT_BURST, refilled at TELEGRAM_CHAT_RATE per second.
+    telegram_overall_rate: float = Field(30.0, alias="TELEGRAM_OVERALL_RATE", gt=0)
+    telegram_chat_rate: float = Field(1.0, alias="TELEGRAM_CHAT_RATE", gt=0)
+    telegram_chat_burst: int = Field(4, alias="TELEGRAM_CHAT_BURST", ge=1)
 
     # Rasa and the action server. Several comma-separated URLs: Rasa replicas that share the tracker
     # store and a Redis lock store; the bot spreads turns over them (bot/rasa_client.py).
