@@ -19,6 +19,7 @@ from rasa_plugins.replay import MESSAGE_KEY, REPLAY_KEY, replies_after
 
 logger = logging.getLogger(__name__)
 
+
 class IntakeInput(InputChannel):
     """Rasa's REST channel with two differences.
 
