@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from telegram import (
@@ -15,7 +16,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -47,6 +48,7 @@ LAST_KEYBOARD_KEY = "last_keyboard_message_id"
 LAST_KEYBOARD_TEXT_KEY = "last_keyboard_text"
 TRACKER_URL_KEY = "tracker_store_url"
 SESSIONS_KEY = "sessions"
+TYPING_AFTER_S = 0.5  # "typing..." is shown when an answer takes longer than this
 COMMANDS = [
     BotCommand("start", "Start · Beginnen · Начать · Başla · ابدأ"),
     BotCommand("language", "Language · Sprache · Язык · Dil · اللغة"),
@@ -125,6 +127,26 @@ async def forget_chat(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
                 job.schedule_removal()
 
 
+@asynccontextmanager
+async def typing_while_slow(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> AsyncIterator[None]:
+    """Show "typing..." in the chat if the answer takes longer than TYPING_AFTER_S. Most answers
+    come sooner, and then the request would only spend Telegram's rate limit (30 a second for
+    the whole bot), which is better spent on answers."""
+
+    async def show() -> None:
+        await asyncio.sleep(TYPING_AFTER_S)
+        try:
+            await context.bot.send_chat_action(chat_id=chat_id, action=ChatAction.TYPING)
+        except TelegramError as error:  # only a courtesy
+            logger.debug("could not show typing: %s", error)
+
+    typing = asyncio.create_task(show())
+    try:
+        yield
+    finally:
+        typing.cancel()
+
+
 @timed_turn
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A typed message or a command that Rasa handles (/start, /language)."""
@@ -135,10 +157,14 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if text.startswith("/"):
         command = text[1:].split(maxsplit=1)[0].split("@")[0].lower() if len(text) > 1 else ""
         text = COMMAND_TEXTS.get(command, text)
-    await context.bot.send_chat_action(chat_id=message.chat_id, action=ChatAction.TYPING)
-    replies = await _conversation(context).handle_text(
-        sender, text, message.message_id, update_id=update.update_id, recovered=_recovered(update, context)
-    )
+    async with typing_while_slow(context, message.chat_id):
+        replies = await _conversation(context).handle_text(
+            sender,
+            text,
+            message.message_id,
+            update_id=update.update_id,
+            recovered=_recovered(update, context),
+        )
     await send_all(context, message.chat_id, replies)
 
 
@@ -169,13 +195,14 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer()
     except BadRequest as error:  # too old, e.g. recovered after a restart: the tap still counts
         logger.debug("could not answer the callback query: %s", error)
-    replies = await conversation.handle_text(
-        sender,
-        query.data or "",
-        message.message_id,
-        update_id=update.update_id,
-        recovered=_recovered(update, context),
-    )
+    async with typing_while_slow(context, message.chat.id):
+        replies = await conversation.handle_text(
+            sender,
+            query.data or "",
+            message.message_id,
+            update_id=update.update_id,
+            recovered=_recovered(update, context),
+        )
     if replies and replies[0].replace:
         first, *rest = replies
         try:
