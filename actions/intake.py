@@ -295,6 +295,8 @@ def save_draft(tracker: Tracker, updates: dict[str, Any]) -> None:
         if participant is None:  # no consent, nothing is stored
             return
         profiles = ProfileRepository(session)
+        if not intake_finished(tracker) and profiles.submitted_with(participant, answers):
+            return  # the submitted answers, sent again after a restart: no new draft of them
         profile = (
             profiles.draft_for(participant)
             if not intake_finished(tracker)
@@ -766,6 +768,11 @@ class ActionSubmitIntake(Action):
                 dispatcher.utter_message(response="utter_welcome")
                 return []
             profiles = ProfileRepository(session)
+            if profiles.submitted_with(participant, answers) is not None:
+                # Submitted before a process stopped and the turn was lost: once is enough.
+                logger.info("intake submitted already; the confirmation came again")
+                reply(dispatcher, lang, MSG_SUBMITTED)
+                return [SlotSet("intake_status", "submitted")]
             profile = profiles.draft_for(participant)
             profile.set_answers(answers)
             profiles.submit(profile)

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
+from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.processor import MessageProcessor
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -20,8 +23,47 @@ from rasa_plugins.replay import MESSAGE_KEY, REPLAY_KEY, replies_after
 logger = logging.getLogger(__name__)
 
 
+class TurnFailed(Exception):
+    """A custom action failed during the turn: the turn is not saved, it may be sent again."""
+
+
+# The custom actions that failed during the turn the intake channel is processing (None outside).
+_failed_actions: ContextVar[list[str] | None] = ContextVar("failed_actions", default=None)
+
+
+async def _run_remote_action(self: RemoteAction, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return await _remote_action_run(self, *args, **kwargs)
+    except ActionExecutionRejection:  # a form declining a value: part of the dialogue
+        raise
+    except Exception:
+        failed = _failed_actions.get()
+        if failed is not None:
+            failed.append(self.name())
+        raise
+
+
+async def _save_tracker(self: MessageProcessor, tracker: Any) -> None:
+    failed = _failed_actions.get()
+    if failed:
+        raise TurnFailed(", ".join(failed))
+    await _processor_save_tracker(self, tracker)
+
+
+# Rasa catches a failing custom action, logs it and goes on with the turn without the action's
+# events: slots the form's validation set and the question an ask action would have sent are
+# lost, while the rest of the turn is saved. Such a turn cannot be repeated safely (the message
+# would answer the next question) nor left as it is (no question is open). In the intake channel a
+# turn is all or nothing instead: if a custom action failed, nothing of the turn is saved and the
+# request fails, so the bot sends the message again when the action server is back.
+_remote_action_run = RemoteAction.run
+_processor_save_tracker = MessageProcessor.save_tracker
+RemoteAction.run = _run_remote_action  # type: ignore[method-assign]
+MessageProcessor.save_tracker = _save_tracker  # type: ignore[method-assign]
+
+
 class IntakeInput(InputChannel):
-    """Rasa's REST channel with two differences.
+    """Rasa's REST channel with three differences.
 
     1. Exactly-once effect. A message whose metadata says `replay` is checked against the
        conversation's tracker while the conversation's lock is held: if Rasa already processed a
@@ -31,7 +73,9 @@ class IntakeInput(InputChannel):
        yet, and the copy would be processed a second time right after it.
     2. A failure is an HTTP 500. Rasa's REST channel answers 200 with whatever it had collected
        when processing failed (and logs the user's text at ERROR); the bot could not tell that
-       from an answer."""
+       from an answer.
+    3. A turn is all or nothing: if a custom action failed (the action server is down, say),
+       nothing of it is saved, and the answer is a 500 (see _save_tracker above)."""
 
     @classmethod
     def name(cls) -> str:
@@ -62,6 +106,7 @@ class IntakeInput(InputChannel):
                 return response.json({"error": "no model is loaded"}, status=503)
             collector = CollectingOutputChannel()
             message = UserMessage(text, collector, sender_id, input_channel=self.name(), metadata=metadata)
+            _failed_actions.set([])
             try:
                 # The lock Agent.handle_message takes, taken here so that the check and the
                 # processing are one step for the conversation (also across replicas: Redis).
@@ -72,6 +117,9 @@ class IntakeInput(InputChannel):
                             logger.info("a message came again that was processed: its replies are returned")
                             return response.json([{"recipient_id": sender_id, **reply} for reply in known])
                     await agent.processor.handle_message(message)
+            except TurnFailed as failed:
+                logger.warning("custom actions failed (%s): the turn was not saved", failed)
+                return response.json({"error": "an action failed; the turn was not saved"}, status=500)
             except Exception:  # the traceback, never the text
                 logger.exception("a message could not be processed")
                 return response.json({"error": "the message could not be processed"}, status=500)

@@ -146,6 +146,22 @@ class ProfileRepository:
         )
         return self.session.scalars(statement).all()
 
+    def submitted_with(self, participant: Participant, answers: dict[str, Any]) -> Profile | None:
+        """The participant's newest submitted profile if it holds exactly `answers`, and no draft
+        was started after it. Submitting these answers again is then the same submission repeated:
+        a process stopped after the submission was stored and before the conversation recorded it,
+        and the message came again."""
+        statement = (
+            select(Profile)
+            .where(Profile.participant_id == participant.id, Profile.status == ProfileStatus.SUBMITTED)
+            .order_by(Profile.submitted_at.desc())
+            .limit(1)
+        )
+        submitted = self.session.scalars(statement).first()
+        if submitted is None or submitted.answers != answers or self._find_draft(participant) is not None:
+            return None
+        return submitted
+
     def latest_for(self, participant: Participant) -> Profile | None:
         """The participant's most recently created profile, whatever its status."""
         statement = (

@@ -84,3 +84,24 @@ def test_a_malformed_request_is_refused_with_400(stack: Stack, payload: bytes) -
     with httpx.Client(base_url=stack.settings.rasa_url, timeout=30) as rasa:
         response = rasa.post(WEBHOOK, content=payload, headers={"content-type": "application/json"})
     assert response.status_code == 400
+
+
+def test_a_turn_whose_action_failed_is_not_saved_and_is_processed_when_sent_again(stack: Stack) -> None:
+    # Rasa itself would log the failed action, go on without its events and save the rest of the
+    # turn: the intake channel saves nothing of it and answers 500, so that sending it again is safe.
+    sender = next(_senders)
+    stack.processes["actions"].stop()
+    stack.ignore_errors_so_far()
+    try:
+        with httpx.Client(base_url=stack.settings.rasa_url, timeout=60) as rasa:
+            failed = rasa.post(WEBHOOK, json=body(sender, "/start", 20))
+    finally:
+        stack.processes["actions"].start()
+        stack.processes["actions"].wait_healthy(timeout=120)
+        stack.ignore_errors_so_far()  # Rasa logs the failed action at ERROR
+    assert failed.status_code == 500
+    assert user_events(stack, sender, 20) == 0
+    with httpx.Client(base_url=stack.settings.rasa_url, timeout=60) as rasa:
+        again = rasa.post(WEBHOOK, json=body(sender, "/start", 20, replay=True))
+    assert again.status_code == 200 and again.json()
+    assert user_events(stack, sender, 20) == 1
