@@ -154,15 +154,12 @@ class Conversation:
         try:
             return await self._exchange(sender_id, text, metadata, fallback)
         except RasaUnavailable as error:
+            # Rasa may or may not have processed it (it stopped mid-turn, say): the message waits,
+            # and goes again as a replay, which Rasa's intake channel processes at most once.
             logger.warning("Rasa unavailable: %s", error)
             ERRORS.labels("rasa_unavailable").inc()
-            # If it reached Rasa (Rasa stopped mid-turn, say), Rasa may have processed it: it is
-            # then sent again as a replay, which Rasa's intake channel processes at most once.
-            if error.reached:
-                metadata[REPLAY_KEY] = True
             return await self._keep(sender_id, sender.chat_id, text, metadata, fallback)
         except NothingProcessed:
-            metadata[REPLAY_KEY] = True
             return await self._keep(sender_id, sender.chat_id, text, metadata, fallback)
 
     async def _exchange(
@@ -198,11 +195,13 @@ class Conversation:
         each one's replies; returns how many were processed.
 
         Each person's messages go in the order they came; different people's go side by side
-        (REPLAY_CONCURRENCY at a time), so that after an outage nobody waits for everyone else. A
-        message is marked done as soon as Rasa processed it, so that it never has its effect twice,
-        even if delivering the replies then fails. One that may have reached Rasa goes as a replay
-        (Rasa's intake channel then processes it at most once). One that Rasa received but failed
-        on is tried MAX_ATTEMPTS times, then the person is told."""
+        (REPLAY_CONCURRENCY at a time), so that after an outage nobody waits for everyone else.
+        A waiting message always goes as a replay: if the bot stopped after Rasa processed it and
+        before its replies were delivered, Rasa's intake channel returns the replies it gave then
+        instead of processing it again. So a message is marked done only once its replies were
+        delivered. One that Rasa received but failed on, or whose replies cannot be delivered, is
+        tried MAX_ATTEMPTS times; then the person is told (or, if nothing reaches them, it is
+        dropped and logged)."""
         if self._pending is None:
             return 0
         limit = asyncio.Semaphore(REPLAY_CONCURRENCY)
@@ -216,7 +215,7 @@ class Conversation:
         )
         for result in results:
             if isinstance(result, BaseException):
-                logger.error("waiting messages could not be delivered", exc_info=result)
+                logger.error("waiting messages could not be processed", exc_info=result)
         return sum(result for result in results if isinstance(result, int))
 
     async def _process_waiting_of(self, sender_id: str, deliver: Deliver) -> int:
@@ -226,21 +225,29 @@ class Conversation:
             if self._actions is not None and not await self._actions.is_healthy():
                 return processed
             turn = waiting.turn
+            turn["metadata"][REPLAY_KEY] = True
+            last_attempt = waiting.attempts + 1 >= MAX_ATTEMPTS
             try:
                 messages = await self._exchange(sender_id, turn["text"], turn["metadata"], turn["language"])
             except (RasaUnavailable, NothingProcessed) as error:
                 if isinstance(error, RasaUnavailable) and not error.reached:
                     return processed  # Rasa is still down: try again later, the order kept
-                turn["metadata"][REPLAY_KEY] = True
-                await self._pending.failed(waiting.id, turn)
-                if waiting.attempts + 1 < MAX_ATTEMPTS:
+                if not last_attempt:
+                    await self._pending.failed(waiting.id, turn)
                     return processed
                 logger.warning("a waiting message failed %s times; the person is told", MAX_ATTEMPTS)
                 ERRORS.labels("turn_given_up").inc()
                 messages = [notice(turn["language"], MSG_TECHNICAL_PROBLEM)]
+            try:
+                await deliver(int(turn["chat_id"]), messages)
+            except Exception:
+                logger.exception("the replies to a waiting message could not be delivered")
+                ERRORS.labels("delivery_failed").inc()
+                if not last_attempt:
+                    await self._pending.failed(waiting.id, turn)
+                    return processed
             await self._pending.done(waiting.id)
             processed += 1
-            await deliver(int(turn["chat_id"]), messages)
         return processed
 
     def unsupported_input(self, sender: Sender) -> list[OutgoingMessage]:

@@ -265,18 +265,42 @@ async def test_a_recovered_update_rasa_processed_is_answered_from_the_tracker(wa
 
 
 @pytest.mark.asyncio
-async def test_a_message_that_surely_did_not_reach_rasa_is_not_replayed(waiting: PendingTurns) -> None:
-    # Only a message Rasa may have seen needs Rasa's check; one refused at the door does not.
+async def test_a_waiting_message_whose_replies_were_not_delivered_is_not_processed_again(
+    waiting: PendingTurns,
+) -> None:
+    # Rasa processed the waiting message, then delivering its replies failed (or the bot was
+    # killed right then). It stays waiting, and the next try gets Rasa's recorded replies.
     rasa = TrackingRasa()
-    rasa.fail = ["refused", "refused", "after"]
+    rasa.fail = ["refused"]
     service = tracking_service(rasa, waiting)
     await service.handle_text(PERSON_IN_CHAT, "Ташкент", update_id=904)
-    assert await drain(service) == []  # still refused: it waits, not a replay yet
-    assert rasa.replays == []
-    assert await drain(service) == []  # now it got there, but the connection broke
-    assert rasa.replays == []
-    assert await drain(service) == [(4242, ["got Ташкент"])]  # so from now on it is a replay
-    assert rasa.replays == ["Ташкент"]
+
+    async def broken(chat_id: int, messages: list[OutgoingMessage]) -> None:
+        raise ConnectionError("the bot stopped before the replies went out")
+
+    assert await service.process_waiting(broken) == 0
+    assert rasa.received == ["Ташкент"]
+    assert await waiting.waiting_for(service.sender_id(PERSON_IN_CHAT)) == 1
+    assert await drain(service) == [(4242, ["got Ташкент"])]
+    assert rasa.received == ["Ташкент"]  # processed once
+    assert rasa.replays == ["Ташкент", "Ташкент"]  # every waiting message goes as a replay
+    assert await waiting.waiting_for(service.sender_id(PERSON_IN_CHAT)) == 0
+    await service.aclose()
+
+
+@pytest.mark.asyncio
+async def test_replies_that_can_never_be_delivered_are_given_up(waiting: PendingTurns) -> None:
+    rasa = TrackingRasa()
+    rasa.fail = ["refused"]
+    service = tracking_service(rasa, waiting)
+    await service.handle_text(PERSON_IN_CHAT, "Ташкент", update_id=905)
+
+    async def blocked(chat_id: int, messages: list[OutgoingMessage]) -> None:
+        raise PermissionError("the person blocked the bot")
+
+    for _ in range(MAX_ATTEMPTS):
+        await service.process_waiting(blocked)
+    assert await waiting.waiting_for(service.sender_id(PERSON_IN_CHAT)) == 0
     assert rasa.received == ["Ташкент"]
     await service.aclose()
 
