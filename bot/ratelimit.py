@@ -2,9 +2,10 @@
 
 python-telegram-bot's `AIORateLimiter` limits all requests together (30/s) and each group, but not
 a private chat. Telegram asks bots to send no more than about one message per second to one chat,
-allowing short bursts. A turn of the intake sends one to three requests at once (the answered
-question's buttons, the next question), so each private chat gets a bucket: a burst of
-`chat_burst` requests at once, refilled at `chat_rate` per second."""
+allowing short bursts. A turn of the intake sends one to three messages at once (a notice, the
+summary, the next question), so each private chat gets a bucket for new messages: a burst of
+`chat_burst` at once, refilled at `chat_rate` per second. Edits, "typing" and answers to button
+taps count only toward the overall limit."""
 
 from __future__ import annotations
 
@@ -17,6 +18,12 @@ from telegram.ext import AIORateLimiter
 
 # Limiters of chats that are idle again are dropped beyond this many.
 MAX_IDLE_CHAT_LIMITERS = 1024
+
+
+def is_new_message(endpoint: str) -> bool:
+    """Whether a Bot API method sends a new message (sendMessage, sendDocument, ...). Telegram's
+    per-chat guidance is about messages; edits, "typing" and callback answers count only overall."""
+    return endpoint.startswith("send") and endpoint != "sendChatAction"
 
 
 class ChatRateLimiter(AIORateLimiter):
@@ -61,7 +68,8 @@ class ChatRateLimiter(AIORateLimiter):
         chat_id: Any = data.get("chat_id")
         with contextlib.suppress(ValueError, TypeError):
             chat_id = int(chat_id)
-        if isinstance(chat_id, int) and chat_id > 0:  # a private chat; groups have their own limit
+        if isinstance(chat_id, int) and chat_id > 0 and is_new_message(endpoint):
+            # A new message in a private chat (groups have their own limit in PTB's limiter).
             async with self.chat_limiter(chat_id):
                 return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
         return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)

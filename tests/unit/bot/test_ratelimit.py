@@ -30,8 +30,8 @@ class Calls:
         return {"ok": True}
 
 
-async def send(limiter: ChatRateLimiter, calls: Calls, chat_id: Any) -> Any:
-    return await limiter.process_request(calls, (chat_id,), {}, "sendMessage", {"chat_id": chat_id}, None)
+async def send(limiter: ChatRateLimiter, calls: Calls, chat_id: Any, method: str = "sendMessage") -> Any:
+    return await limiter.process_request(calls, (chat_id,), {}, method, {"chat_id": chat_id}, None)
 
 
 def times(calls: Calls, chat_id: Any) -> list[float]:
@@ -96,3 +96,13 @@ async def test_idle_chats_limiters_are_dropped() -> None:
 def test_a_chat_needs_a_positive_rate() -> None:
     with pytest.raises(ValueError):
         ChatRateLimiter(chat_rate=0)
+
+
+@pytest.mark.asyncio
+async def test_edits_and_typing_count_only_toward_the_overall_rate() -> None:
+    limiter = ChatRateLimiter(overall_rate=1000, chat_rate=1, chat_burst=1)
+    calls = Calls()
+    await send(limiter, calls, 42)  # the chat's burst is used up
+    for method in ("editMessageReplyMarkup", "sendChatAction", "editMessageText"):
+        await send(limiter, calls, 42, method)
+    assert len(calls.sent) == 4 and max(at for _, at in calls.sent) < 0.2
