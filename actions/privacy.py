@@ -8,7 +8,7 @@ import shutil
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction, Restarted
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, Restarted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -87,7 +87,9 @@ class ActionAskDelete(Action):
         dispatcher.utter_message(
             json_message={"lang": chat_language(tracker), "text": MSG_ASK_DELETE, "buttons": buttons}
         )
-        return []
+        # The questions pause while this one is open (nlu/rules.yml: "active_loop: null"); "no"
+        # brings the person back to them (action_keep_data).
+        return [ActiveLoop(None)]
 
 
 class ActionDeleteMyData(Action):

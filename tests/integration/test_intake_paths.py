@@ -20,7 +20,7 @@ from actions.intake import (
     answer_payload,
     edit_payload,
 )
-from actions.privacy import MSG_DELETED
+from actions.privacy import MSG_ASK_DELETE, MSG_DELETED, MSG_NOT_DELETED
 from actions.questions import BY_SLOT, SKIPPED, SUMMARY_CONFIRM
 from bot.conversation import MSG_EDITED, MSG_OLD_BUTTON, MSG_UNSUPPORTED_INPUT
 from bot.rendering import notice
@@ -299,6 +299,16 @@ def test_mydata_sends_a_summary_and_a_json_file(stack: Stack) -> None:
     assert data["profiles"][0]["return_plan"]["country"] == "GE"
     assert data["consent"]["language"] == "sq"
     assert driver.current_question() == "return_timeframe"  # the intake goes on
+
+
+def test_delete_during_the_questions_asks_once_and_no_brings_the_question_back(stack: Stack) -> None:
+    driver = started(stack, "en")
+    reach(driver, "return_timeframe")
+    asked = driver.send("/delete", question=True)
+    assert [r["text"] for r in asked] == [translate("en", MSG_ASK_DELETE)]  # and nothing else
+    driver.tap("/deny", question=True)
+    assert driver.current_question() == "return_timeframe"
+    assert translate("en", MSG_NOT_DELETED) in [r.get("text") for r in driver.transcript]
 
 
 def test_delete_erases_everything_about_the_person(stack: Stack) -> None:
