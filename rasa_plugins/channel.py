@@ -6,14 +6,18 @@ channel's format: {"sender", "message", "metadata"} in, a list of {"recipient_id
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any
 
+from jsonschema.exceptions import best_match
+from jsonschema.validators import validator_for
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.core.processor import MessageProcessor
+from rasa.shared.constants import DOCS_BASE_URL
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -48,6 +52,33 @@ async def _save_tracker(self: MessageProcessor, tracker: Any) -> None:
     if failed:
         raise TurnFailed(", ".join(failed))
     await _processor_save_tracker(self, tracker)
+
+
+@functools.cache
+def _action_result_validator() -> Any:
+    """The validator of the action server's answers, built (and its schema checked) once."""
+    spec = RemoteAction.action_response_format_spec()
+    cls = validator_for(spec)
+    cls.check_schema(spec)
+    return cls(spec)
+
+
+def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
+    """As Rasa's `RemoteAction._validate_action_result`, which calls `jsonschema.validate` for
+    every action call: that checks the schema itself against its metaschema each time, and took
+    about a third of Rasa's CPU time in `make bench` (py-spy). Same checks, same error."""
+    error = best_match(_action_result_validator().iter_errors(result))
+    if error is not None:
+        error.message += (
+            ". Failed to validate Action server response from API, make sure your response from the "
+            "Action endpoint is valid. For more information about the format visit "
+            f"{DOCS_BASE_URL}/custom-actions"
+        )
+        raise error
+    return True
+
+
+RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
 
 
 # Rasa catches a failing custom action, logs it and goes on with the turn without the action's
