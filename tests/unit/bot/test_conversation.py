@@ -264,16 +264,22 @@ async def test_a_recovered_update_rasa_processed_is_answered_from_the_tracker(wa
     await service.aclose()
 
 
+async def one_waiting_message(waiting: PendingTurns, update_id: int) -> tuple[TrackingRasa, Conversation]:
+    """A conversation whose message "Ташкент" waits because Rasa refused the connection."""
+    rasa = TrackingRasa()
+    rasa.fail = ["refused"]
+    service = tracking_service(rasa, waiting)
+    await service.handle_text(PERSON_IN_CHAT, "Ташкент", update_id=update_id)
+    return rasa, service
+
+
 @pytest.mark.asyncio
 async def test_a_waiting_message_whose_replies_were_not_delivered_is_not_processed_again(
     waiting: PendingTurns,
 ) -> None:
     # Rasa processed the waiting message, then delivering its replies failed (or the bot was
     # killed right then). It stays waiting, and the next try gets Rasa's recorded replies.
-    rasa = TrackingRasa()
-    rasa.fail = ["refused"]
-    service = tracking_service(rasa, waiting)
-    await service.handle_text(PERSON_IN_CHAT, "Ташкент", update_id=904)
+    rasa, service = await one_waiting_message(waiting, update_id=904)
 
     async def broken(chat_id: int, messages: list[OutgoingMessage]) -> None:
         raise ConnectionError("the bot stopped before the replies went out")
@@ -290,10 +296,7 @@ async def test_a_waiting_message_whose_replies_were_not_delivered_is_not_process
 
 @pytest.mark.asyncio
 async def test_replies_that_can_never_be_delivered_are_given_up(waiting: PendingTurns) -> None:
-    rasa = TrackingRasa()
-    rasa.fail = ["refused"]
-    service = tracking_service(rasa, waiting)
-    await service.handle_text(PERSON_IN_CHAT, "Ташкент", update_id=905)
+    rasa, service = await one_waiting_message(waiting, update_id=905)
 
     async def blocked(chat_id: int, messages: list[OutgoingMessage]) -> None:
         raise PermissionError("the person blocked the bot")
