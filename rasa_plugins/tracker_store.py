@@ -4,9 +4,12 @@ the tracker tables in clear. Configured in endpoints.yml."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from typing import Any
+
+import sqlalchemy as sa
 
 from rasa.core.actions import action as rasa_action
 from rasa.core.agent import Agent
@@ -24,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 # Bound into every event's ciphertext, so a value copied from another column does not decrypt here.
 EVENT_CONTEXT = TRACKER_EVENT_CONTEXT
+# Set on a tracker this store read or saved: how many of its events are in the database.
+STORED_EVENTS_ATTRIBUTE = "_intake_stored_events"
 
 
 class EncryptedSQLTrackerStore(SQLTrackerStore):
@@ -43,36 +48,74 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         if action_timeout_s not in (None, ""):
             set_action_timeout(float(action_timeout_s))  # type: ignore[arg-type]
         super().__init__(*args, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            self._use_sqlite_pragmas()
+
+    def _use_sqlite_pragmas(self) -> None:
+        """Rasa opens SQLite without any tuning (a new connection per session, with SQLAlchemy 1.4's
+        NullPool, so a database that is gone is noticed at once): each gets `_sqlite_pragmas`."""
+        sa.event.listen(self.engine, "connect", _sqlite_pragmas)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """As `SQLTrackerStore.save`, with each event's JSON encrypted."""
+        """As `SQLTrackerStore.save`, with each event's JSON encrypted.
+
+        Rasa counts the stored events of the conversation at every save (a query over the whole
+        session). A tracker this store read, or saved, remembers how many of its events are
+        stored; under Rasa's conversation lock nothing else writes them, so only a tracker this
+        store has not seen is counted. The new events go in one multi-row insert."""
         await self.stream_events(tracker)
+        stored = getattr(tracker, STORED_EVENTS_ATTRIBUTE, None)
         with self.session_scope() as session:
-            for event in self._additional_events(session, tracker):
-                data = event.as_dict()
-                session.add(
-                    self.SQLEvent(
-                        sender_id=tracker.sender_id,
-                        type_name=event.type_name,
-                        timestamp=data.get("timestamp"),
-                        intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                        action_name=data.get("name"),
-                        data=self._cipher.encrypt(json.dumps(data), EVENT_CONTEXT),
-                    )
-                )
+            if stored is None:
+                stored = self._event_query(
+                    session, tracker.sender_id, fetch_events_from_all_sessions=False
+                ).count()
+            rows = [
+                self._row(tracker.sender_id, event.type_name, event.as_dict())
+                for event in itertools.islice(tracker.events, stored, None)
+            ]
+            if rows:
+                session.execute(self.SQLEvent.__table__.insert(), rows)
             session.commit()
+        setattr(tracker, STORED_EVENTS_ATTRIBUTE, len(tracker.events))
+
+    def _row(self, sender_id: str, type_name: str, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "sender_id": sender_id,
+            "type_name": type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": self._cipher.encrypt(json.dumps(data), EVENT_CONTEXT),
+        }
 
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> DialogueStateTracker | None:
         with self.session_scope() as session:
-            rows = self._event_query(
+            query = self._event_query(
                 session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
-            ).all()
-            events = [json.loads(self._cipher.decrypt(row.data, EVENT_CONTEXT)) for row in rows]
-        if self.domain and events:
-            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
-        return None
+            )
+            ciphertexts = [data for (data,) in query.with_entities(self.SQLEvent.data)]
+        events = [json.loads(self._cipher.decrypt(data, EVENT_CONTEXT)) for data in ciphertexts]
+        if not (self.domain and events):
+            return None
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        if not fetch_events_from_all_sessions:  # exactly what `save` would count
+            setattr(tracker, STORED_EVENTS_ATTRIBUTE, len(events))
+        return tracker
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Write-ahead log: readers do not wait for the writer, and a commit is one append to the log
+    (durable when a process is killed; the last commits can be lost only if the machine loses
+    power). Rasa runs its tracker store in its event loop, so every fsync stalls every
+    conversation."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
 
 
 def set_action_timeout(seconds: float) -> None:
