@@ -10,7 +10,6 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
-
 from rasa.core.actions import action as rasa_action
 from rasa.core.agent import Agent
 from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore, TrackerStore

@@ -184,7 +184,9 @@ SAVE_CHECK = textwrap.dedent(
         with sqlite3.connect(db) as connection:
             rows = connection.execute("SELECT data FROM events WHERE sender_id = 'p' ORDER BY id").fetchall()
         events = [json.loads(store._cipher.decrypt(data, EVENT_CONTEXT)) for (data,) in rows]
-        return [event.get("text") or event.get("name") or event["event"] for event in events if event["event"] != "slot"]
+        named = [event.get("text") or event.get("name") or event["event"] for event in events
+                 if event["event"] != "slot"]
+        return named
 
     async def main():
         result = {}
