@@ -113,6 +113,7 @@ async def run_phase(
     waited = await settle(monitor, bot_path)
     violations, log_sizes = len(stack.standin.violations), stack.log_sizes()
     before, load_before = monitor.cpu_snapshot(), loadavg()
+    calls_before = bot_path.calls.copy()
     result = await path.run(load, answers)
     after = monitor.cpu_snapshot()
     window = (result.started + skip_s, result.stopped) if load.duration_s else None
@@ -133,6 +134,10 @@ async def run_phase(
         "settled_before_s": waited,
     }
     if path.name == "bot":
+        calls = bot_path.calls - calls_before
+        summary.extra["bot_api_calls_per_turn"] = {
+            method: round(count / max(len(result.records), 1), 2) for method, count in calls.most_common()
+        }
         summary.extra["update_delivery_s"] = {
             "p50": round(percentile(delays, 0.5), 4) if delays else None,
             "p99": round(percentile(delays, 0.99), 4) if delays else None,
@@ -186,6 +191,9 @@ def print_comparison(title: str, bot: Summary | None, rasa: Summary | None) -> N
                 f"   {name}: update pushed -> delivered by getUpdates: "
                 f"p50 {delivery['p50']} s, p99 {delivery['p99']} s"
             )
+        if "bot_api_calls_per_turn" in extra:
+            calls = ", ".join(f"{k} {v}" for k, v in extra["bot_api_calls_per_turn"].items())
+            print(f"   {name}: Bot API calls per turn: {calls}")
 
 
 async def bench(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:

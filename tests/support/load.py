@@ -4,6 +4,7 @@ straight to Rasa's REST channel with the same messages. Used by scripts/bench.py
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 import contextlib
 import itertools
 import os
@@ -240,10 +241,13 @@ class BotPath(LoadPath):
         self._chats: dict[int, _Chat] = {}
         self._callbacks: dict[str, int] = {}  # callback_query id -> chat, for answerCallbackQuery
         self.last_reply_at = 0.0  # to any chat, also of people who gave up: is the bot still busy?
+        self.calls: Counter[str] = Counter()  # Bot API calls but getUpdates, by method
         standin.add_listener(self._on_call)
 
     def _on_call(self, call: RecordedCall, result: Any) -> None:
         """In the stand-in's thread: hand what concerns our chats to the load generator's loop."""
+        if call.method != "getUpdates":
+            self.calls[call.method] += 1
         if call.method in REPLY_METHODS:
             self.last_reply_at = time.perf_counter()
         if (
