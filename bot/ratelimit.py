@@ -1,11 +1,17 @@
 """Outgoing Telegram requests, rate-limited overall and per chat.
 
-python-telegram-bot's `AIORateLimiter` limits all requests together (30/s) and each group, but not
-a private chat. Telegram asks bots to send no more than about one message per second to one chat,
-allowing short bursts. A turn of the intake sends one to three messages at once (a notice, the
-summary, the next question), so each private chat gets a bucket for new messages: a burst of
-`chat_burst` at once, refilled at `chat_rate` per second. Edits, "typing" and answers to button
-taps count only toward the overall limit."""
+python-telegram-bot's `AIORateLimiter` limits every request that names a chat together (30/s) and
+each group, but not a private chat. Telegram's limits are about messages: no more than about 30
+messages a second for the whole bot, and about one a second to one chat, allowing short bursts.
+
+- A turn of the intake sends one to three messages at once (a notice, the summary, the next
+  question), so each private chat gets a bucket for new messages: a burst of `chat_burst` at once,
+  refilled at `chat_rate` per second.
+- The overall limit counts new messages only. A button turn also removes the answered question's
+  keyboard (an edit) and a slow one shows "typing"; counted too, they took two of the 30 a second
+  per turn, and at 200 people answering every 10 s the replies queued behind them for seconds
+  (`make bench`).
+- Every request, counted or not, honours a 429's `retry_after`, and groups keep PTB's limits."""
 
 from __future__ import annotations
 
@@ -68,8 +74,12 @@ class ChatRateLimiter(AIORateLimiter):
         chat_id: Any = data.get("chat_id")
         with contextlib.suppress(ValueError, TypeError):
             chat_id = int(chat_id)
-        if isinstance(chat_id, int) and chat_id > 0 and is_new_message(endpoint):
-            # A new message in a private chat (groups have their own limit in PTB's limiter).
+        private = isinstance(chat_id, int) and chat_id > 0
+        if private and is_new_message(endpoint):
             async with self.chat_limiter(chat_id):
                 return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+        if private:
+            # PTB counts a request toward the overall limit when its data names a chat; `data` serves
+            # only that decision (the request itself is `callback(*args, **kwargs)`).
+            data = {key: value for key, value in data.items() if key != "chat_id"}
         return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)

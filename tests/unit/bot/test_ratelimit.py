@@ -73,6 +73,31 @@ async def test_the_overall_rate_limits_all_chats_together() -> None:
 
 
 @pytest.mark.asyncio
+async def test_the_overall_rate_counts_new_messages_not_edits_typing_or_callback_answers() -> None:
+    limiter = ChatRateLimiter(overall_rate=5, chat_rate=100, chat_burst=100)
+    calls = Calls()
+    others = ["editMessageReplyMarkup", "editMessageText", "sendChatAction", "answerCallbackQuery"]
+    await asyncio.gather(
+        *(send(limiter, calls, 1000 + k) for k in range(10)),  # 2 s of the overall budget
+        *(send(limiter, calls, 2000 + k, others[k % 4]) for k in range(8)),
+    )
+    not_counted = [at for chat, at in calls.sent if chat >= 2000]
+    assert len(not_counted) == 8 and max(not_counted) < 0.2  # did not queue behind the messages
+    assert max(at for chat, at in calls.sent if chat < 2000) >= 0.8
+
+
+@pytest.mark.asyncio
+async def test_a_429_of_a_request_the_overall_rate_does_not_count_is_retried_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+    limiter = ChatRateLimiter(overall_rate=1000, chat_rate=10, chat_burst=3, max_retries=2)
+    calls = Calls(fail_first=1)
+    assert await send(limiter, calls, 7, "editMessageReplyMarkup") == {"ok": True}
+    assert len(calls.sent) == 1
+
+
+@pytest.mark.asyncio
 async def test_a_429_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PTB_TIMEDELTA", "1")  # retry_after as a timedelta, as PTB 23 will have it
     limiter = ChatRateLimiter(overall_rate=1000, chat_rate=10, chat_burst=3, max_retries=2)
