@@ -151,18 +151,33 @@ class RasaClient:
 
 
 class HealthProbe:
-    """Whether a process answers its health URL (the action server's /health)."""
+    """Whether a process answers its health URL (the action server's /health).
 
-    def __init__(self, url: str, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    A healthy answer is believed for `healthy_for_s` (an unhealthy one never): the bot asks before
+    each turn, and under load one probe a turn was a request more per message. A process that
+    went down within that time costs nothing worse: Rasa then fails the turn and the message
+    waits, as it would if the process went down mid-turn."""
+
+    def __init__(
+        self, url: str, transport: httpx.AsyncBaseTransport | None = None, healthy_for_s: float = 0.0
+    ) -> None:
         self._url = url
         self._http = httpx.AsyncClient(timeout=2.0, transport=transport)
+        self._healthy_for_s = healthy_for_s
+        self._healthy_until = float("-inf")
 
     async def is_healthy(self) -> bool:
+        if time.monotonic() < self._healthy_until:
+            return True
         try:
             response = await self._http.get(self._url)
         except httpx.HTTPError:
             return False
-        return response.status_code == 200
+        if response.status_code != 200:
+            self._healthy_until = float("-inf")
+            return False
+        self._healthy_until = time.monotonic() + self._healthy_for_s
+        return True
 
     async def aclose(self) -> None:
         await self._http.aclose()

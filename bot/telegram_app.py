@@ -49,6 +49,7 @@ LAST_KEYBOARD_TEXT_KEY = "last_keyboard_text"
 TRACKER_URL_KEY = "tracker_store_url"
 SESSIONS_KEY = "sessions"
 TYPING_AFTER_S = 0.5  # "typing..." is shown when an answer takes longer than this
+ACTION_HEALTHY_FOR_S = 1.0  # a healthy action server is not asked again for this long (HealthProbe)
 COMMANDS = [
     BotCommand("start", "Start · Beginnen · Начать · Başla · ابدأ"),
     BotCommand("language", "Language · Sprache · Язык · Dil · اللغة"),
@@ -326,7 +327,7 @@ async def open_services(application: Application, settings: Settings) -> None:  
         settings.hash_key(),
         settings.voice_dir,
         pending=PendingTurns(sessions),
-        actions=HealthProbe(settings.action_health_url),
+        actions=HealthProbe(settings.action_health_url, healthy_for_s=ACTION_HEALTHY_FOR_S),
     )
     application.bot_data[CONVERSATION_KEY] = conversation
     inbox = update_queue(application).inbox

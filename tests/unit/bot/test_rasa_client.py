@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from bot.rasa_client import WEBHOOK_PATH, RasaClient, RasaUnavailable, ReplicaTransport
+from bot.rasa_client import WEBHOOK_PATH, HealthProbe, RasaClient, RasaUnavailable, ReplicaTransport
 
 pytestmark = pytest.mark.asyncio
 
@@ -122,3 +122,25 @@ async def test_one_url_talks_to_that_server_only(replicas: Replicas) -> None:
     await rasa.send("s", "two", {})
     assert [host for host, _ in replicas.seen] == [A, A]
     await rasa.aclose()
+
+
+async def test_a_healthy_answer_is_believed_for_a_while_an_unhealthy_one_never() -> None:
+    asked: list[int] = []
+    status = {"code": 200}
+
+    def health(request: httpx.Request) -> httpx.Response:
+        asked.append(status["code"])
+        return httpx.Response(status["code"])
+
+    probe = HealthProbe("http://actions.invalid/health", httpx.MockTransport(health), healthy_for_s=60)
+    assert await probe.is_healthy() and await probe.is_healthy()
+    assert asked == [200]  # the second answer came from the first
+
+    fresh = HealthProbe("http://actions.invalid/health", httpx.MockTransport(health))  # believed for 0 s
+    status["code"] = 503
+    assert not await fresh.is_healthy() and not await fresh.is_healthy()
+    status["code"] = 200
+    assert await fresh.is_healthy()
+    assert asked == [200, 503, 503, 200]  # down is asked again each time, and seen to be back
+    await probe.aclose()
+    await fresh.aclose()
