@@ -396,8 +396,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--max-throughput", action="store_true", help="also search the max sustained throughput"
     )
-    parser.add_argument("--steps", default="1,2,4,8,16,24,32,48,64", help="people per step of the search")
-    parser.add_argument("--step-think-time", type=float, default=0.5)
+    parser.add_argument("--steps", default="4,8,16,24,32,48,64,96", help="people per step of the search")
+    # 2 s, not less: the bot sends each chat at most about one new message a second after a burst
+    # of 4 (Telegram's per-chat limit; a turn sends 1.2 on average), so with shorter think times
+    # the search would measure that limit rather than the bot.
+    parser.add_argument("--step-think-time", type=float, default=2.0)
     parser.add_argument("--step-duration", type=float, default=30.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, default=None, help="write every figure to this file")
