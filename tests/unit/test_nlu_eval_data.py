@@ -1,4 +1,5 @@
-"""The held-out evaluation data (tests/nlu/, tests/data/countries/) is well-formed and unseen.
+"""The held-out evaluation data (tests/nlu/, tests/nlu_fresh/, tests/data/countries/) is well-formed
+and unseen.
 
 Fast: no Rasa. The country mentions are checked against ``actions.parsing.parse_country`` with the
 goal from the issue (>= 95 % mapped to the right ISO code per language, confident or not).
@@ -18,6 +19,8 @@ from core.languages import CHAT_LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 NLU_TEST_DIR = ROOT / "tests" / "nlu"
+FRESH_TEST_DIR = ROOT / "tests" / "nlu_fresh"  # written later, independently (scripts/eval_nlu.py)
+HELD_OUT_DIRS = [NLU_TEST_DIR, FRESH_TEST_DIR]
 NLU_TRAIN_DIR = ROOT / "nlu" / "data"
 COUNTRY_DIR = ROOT / "tests" / "data" / "countries"
 TYPED_INTENTS = (
@@ -54,17 +57,21 @@ def country_rows(lang: str) -> list[tuple[str, str]]:
         ]
 
 
+@pytest.mark.parametrize("held_out", HELD_OUT_DIRS, ids=lambda d: d.name)
 @pytest.mark.parametrize("lang", CHAT_LANGUAGES)
-def test_held_out_file_is_rasa_nlu_yaml_with_every_typed_intent(lang: str) -> None:
-    path = NLU_TEST_DIR / f"{lang}.yml"
+def test_held_out_file_is_rasa_nlu_yaml_with_every_typed_intent(lang: str, held_out: Path) -> None:
+    path = held_out / f"{lang}.yml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert str(data["version"]) == "3.1"
     found = examples(path)
     unknown = {intent for intent, _, _ in found} - domain_intents()
     assert not unknown, f"{lang}: intents not in domain.yml: {unknown}"
+    # The fresh set lost the examples that were also in the training data: fewer, never more.
+    least = 4 if held_out == NLU_TEST_DIR else 0
+    assert len(found) >= (60 if held_out == NLU_TEST_DIR else 40), f"{lang}: {len(found)} examples"
     for intent in TYPED_INTENTS:
         count = sum(1 for i, _, _ in found if i == intent)
-        assert 4 <= count <= 12, f"{lang}: {count} examples of {intent}"  # ask_data_use has 2 blocks
+        assert least <= count <= 12, f"{lang}: {count} examples of {intent}"  # ask_data_use has 2 blocks
     annotated = {
         intent: [a for i, a, _ in found if i == intent] for intent in ("choose_language", "correct_answer")
     }
@@ -72,20 +79,22 @@ def test_held_out_file_is_rasa_nlu_yaml_with_every_typed_intent(lang: str) -> No
     assert any("(country)" in a or '"country"' in a for a in annotated["correct_answer"]), lang
 
 
-def test_no_held_out_example_is_in_the_training_data() -> None:
+@pytest.mark.parametrize("held_out", HELD_OUT_DIRS, ids=lambda d: d.name)
+def test_no_held_out_example_is_in_the_training_data(held_out: Path) -> None:
     trained = {text.casefold() for path in NLU_TRAIN_DIR.glob("*.yml") for _, _, text in examples(path)}
     leaked = [
         f"{path.stem}: {text}"
-        for path in sorted(NLU_TEST_DIR.glob("*.yml"))
+        for path in sorted(held_out.glob("*.yml"))
         for _, _, text in examples(path)
         if text.casefold() in trained
     ]
     assert not leaked, f"held-out examples also in nlu/data: {leaked}"
 
 
-def test_held_out_texts_are_unique_so_each_maps_to_one_language() -> None:
+@pytest.mark.parametrize("held_out", HELD_OUT_DIRS, ids=lambda d: d.name)
+def test_held_out_texts_are_unique_so_each_maps_to_one_language(held_out: Path) -> None:
     seen: dict[str, str] = {}
-    for path in sorted(NLU_TEST_DIR.glob("*.yml")):
+    for path in sorted(held_out.glob("*.yml")):
         for _, _, text in examples(path):
             assert text.casefold() not in seen, f"{text!r} in {seen.get(text.casefold())} and {path.stem}"
             seen[text.casefold()] = path.stem
