@@ -4,14 +4,13 @@ straight to Rasa's REST channel with the same messages. Used by scripts/bench.py
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 import contextlib
 import itertools
 import os
 import random
 import secrets
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
