@@ -148,6 +148,18 @@ def visible(locator: Any) -> None:
     expect(locator).to_be_visible(timeout=10_000)
 
 
+def reloaded_until(page: Any, selector: str, text: str, timeout_s: float = 10.0) -> bool:
+    """Reload the page until `text` shows in `selector` (what the bot records arrives a moment
+    after the stand-in saw its request); False after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while text not in page.locator(selector).inner_text():
+        if time.monotonic() > deadline:
+            return False
+        page.wait_for_timeout(300)
+        page.reload()
+    return True
+
+
 def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
@@ -218,19 +230,15 @@ def test_a_coach_prepares_an_interview(coach_stack: CoachStack, page: Any) -> No
     ok_data = keyboard[0][0]["callback_data"]
     assert keyboard[0][0]["text"] == "Evet, uygun" and re.fullmatch(r"iv:ok:\d+", ok_data)
     assert not standin.violations, standin.describe_calls()
-    page.reload()
-    assert "über den Bot gesendet am" in page.locator("#invitation-state").inner_text()
+    # The stand-in saw the request; the bot records the invitation as sent once the answer is back.
+    assert reloaded_until(page, "#invitation-state", "über den Bot gesendet am")
 
     # the returnee taps "Yes, that works"; the answer shows on the page
     since = standin.mark()
     standin.push_update(callback_update(RETURNEE_CHAT, ok_data, message_id=1, language_code="tr"))
     replies = standin.wait_for_calls("sendMessage", chat_id=RETURNEE_CHAT, since=since, timeout=30)
     assert replies[0].params["text"] == "Teşekkürler! Koçunuz artık bu saatin size uygun olduğunu biliyor."
-    deadline = time.monotonic() + 10
-    while "Ja, der Termin passt" not in page.locator("#invitation-answer").inner_text():
-        assert time.monotonic() < deadline, "the answer did not reach the profile page"
-        page.wait_for_timeout(300)
-        page.reload()
+    assert reloaded_until(page, "#invitation-answer", "Ja, der Termin passt"), "the answer is not shown"
     assert "Gespräch vereinbart" in page.locator(".profile-head").inner_text()
     shot(page, "05-summary-interview-answered")
 
