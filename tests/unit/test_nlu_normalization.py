@@ -4,15 +4,12 @@ tokenizer inside Rasa puts that form in the lemma and leaves the typed text and 
 
 from __future__ import annotations
 
-import json
-import subprocess
 import textwrap
 
 import pytest
 
-from core.settings import PROJECT_ROOT
-from core.train import RASA_VENV, rasa_env
 from rasa_plugins.text_normalization import fold_word
+from tests.support.in_rasa import run_in_rasa
 
 
 @pytest.mark.parametrize(
@@ -73,16 +70,7 @@ CHECK = textwrap.dedent(
 
 
 def test_the_tokenizer_inside_rasa_folds_lemmas_only() -> None:
-    python = RASA_VENV / "bin" / "python"
-    if not python.exists():
-        pytest.skip(f"Rasa's environment is missing ({python}): run scripts/setup.sh")
-    env = rasa_env()
-    env["PYTHONPATH"] = str(PROJECT_ROOT)
-    result = subprocess.run(
-        [str(python), "-c", CHECK], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    tokens = json.loads(result.stdout.strip().splitlines()[-1])
+    tokens = run_in_rasa(CHECK)
     assert tokens == [
         ["Извините", 0, 8, "izvinite"],
         ["я", 10, 11, "ya"],

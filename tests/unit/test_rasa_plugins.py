@@ -4,8 +4,6 @@ is back, and the action timeout stays shorter than the conversation lock."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 import textwrap
 from pathlib import Path
 
@@ -13,8 +11,8 @@ import pytest
 from pydantic import ValidationError
 
 from core.processes import rasa_endpoint_env
-from core.settings import PROJECT_ROOT, Settings
-from core.train import RASA_VENV, rasa_env
+from core.settings import Settings
+from tests.support.in_rasa import run_in_rasa
 
 CHECK = textwrap.dedent(
     """
@@ -69,19 +67,8 @@ CHECK = textwrap.dedent(
 
 
 def test_the_tracker_store_inside_rasa(tmp_path: Path) -> None:
-    python = RASA_VENV / "bin" / "python"
-    if not python.exists():
-        pytest.skip(f"Rasa's environment is missing ({python}): run scripts/setup.sh")
     settings = Settings(DATA_DIR=tmp_path, ACTION_TIMEOUT_S=15, RASA_LOCK_LIFETIME_S=90)
-    env = rasa_env()
-    env.update(rasa_endpoint_env(settings))
-    env["PYTHONPATH"] = str(PROJECT_ROOT)
-    result = subprocess.run(
-        [str(python), "-c", CHECK, str(tmp_path / "tracker.db")],
-        env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    found = json.loads(result.stdout.strip().splitlines()[-1])
+    found = run_in_rasa(CHECK, str(tmp_path / "tracker.db"), env=rasa_endpoint_env(settings))
     assert found == {
         "action_timeout": 15.0,
         "lock_lifetime": 90,
@@ -137,18 +124,7 @@ def test_action_answers_are_validated_as_rasa_does_with_the_schema_checked_once(
     # Rasa checks its own schema against the metaschema at every action call (about 18 ms, a
     # third of its CPU under load); rasa_plugins/channel.py builds the validator once. The
     # verdicts and messages must stay Rasa's.
-    python = RASA_VENV / "bin" / "python"
-    if not python.exists():
-        pytest.skip(f"Rasa's environment is missing ({python}): run scripts/setup.sh")
-    env = rasa_env()
-    env["PYTHONPATH"] = str(PROJECT_ROOT)
-    env.setdefault("ENCRYPTION_KEYS", "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy0hISE")
-    result = subprocess.run(
-        [str(python), "-c", VALIDATION_CHECK], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True,
-        timeout=300,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    verdicts = json.loads(result.stdout.strip().splitlines()[-1])
+    verdicts = run_in_rasa(VALIDATION_CHECK)
     assert verdicts[0] == verdicts[1] == ["valid", "valid"]
     assert verdicts[2][0] != "valid"  # events that are not a list
     for rasa_says, ours in verdicts:
@@ -227,18 +203,7 @@ def test_the_tracker_store_saves_each_event_once_without_counting_them_at_every_
 ) -> None:
     # Rasa counts a conversation's stored events at every save; the store remembers the count on
     # the trackers it hands out. Whatever the tracker's history, every event is stored once, in order.
-    python = RASA_VENV / "bin" / "python"
-    if not python.exists():
-        pytest.skip(f"Rasa's environment is missing ({python}): run scripts/setup.sh")
-    env = rasa_env()
-    env["PYTHONPATH"] = str(PROJECT_ROOT)
-    env.setdefault("ENCRYPTION_KEYS", "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy0hISE")
-    result = subprocess.run(
-        [str(python), "-c", SAVE_CHECK, str(tmp_path / "tracker.db")],
-        env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    found = json.loads(result.stdout.strip().splitlines()[-1])
+    found = run_in_rasa(SAVE_CHECK, str(tmp_path / "tracker.db"))
     assert found == {
         "session": ["five"],
         "full": ["one", "two", "three", "four", "five", "six"],
@@ -285,18 +250,7 @@ CALL_FORMAT_CHECK = textwrap.dedent(
 
 
 def test_custom_actions_get_this_turns_events_and_everything_else_as_rasa_sends_it() -> None:
-    python = RASA_VENV / "bin" / "python"
-    if not python.exists():
-        pytest.skip(f"Rasa's environment is missing ({python}): run scripts/setup.sh")
-    env = rasa_env()
-    env["PYTHONPATH"] = str(PROJECT_ROOT)
-    env.setdefault("ENCRYPTION_KEYS", "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy0hISE")
-    result = subprocess.run(
-        [str(python), "-c", CALL_FORMAT_CHECK], env=env, cwd=PROJECT_ROOT, capture_output=True,
-        text=True, timeout=300,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+    assert run_in_rasa(CALL_FORMAT_CHECK) == {
         "events": ["three", "intake_form", "requested_slot"],
         "rasa_events": 11,
         "rest_equal": True,
