@@ -174,7 +174,6 @@ class HealthProbe:
         except httpx.HTTPError:
             return False
         if response.status_code != 200:
-            self._healthy_until = float("-inf")
             return False
         self._healthy_until = time.monotonic() + self._healthy_for_s
         return True

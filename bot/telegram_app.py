@@ -291,8 +291,9 @@ def bot_api_request() -> HTTPXRequest:
     """PTB's default request, keeping at most KEEPALIVE_CONNECTIONS idle connections instead of all
     256 it may open: httpcore looks at every pooled connection for every request, and with a
     pool grown by a burst that was a fifth of the bot's CPU under load (py-spy, make bench)."""
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=KEEPALIVE_CONNECTIONS)
-    return HTTPXRequest(connection_pool_size=256, httpx_kwargs={"limits": limits})
+    pool_size = 256  # PTB's default
+    limits = httpx.Limits(max_connections=pool_size, max_keepalive_connections=KEEPALIVE_CONNECTIONS)
+    return HTTPXRequest(connection_pool_size=pool_size, httpx_kwargs={"limits": limits})
 
 
 def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
