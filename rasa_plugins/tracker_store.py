@@ -61,7 +61,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         database = self.engine.url.database
         if database and database != ":memory:" and not database.startswith("file:"):
             self._wal_keeper = sqlite3.connect(database, check_same_thread=False)
-            _sqlite_pragmas(self._wal_keeper, None)
+            self._wal_keeper.execute("PRAGMA journal_mode=WAL")  # kept in the file, once is enough
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """As `SQLTrackerStore.save`, with each event's JSON encrypted.
@@ -114,12 +114,11 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """Write-ahead log: readers do not wait for the writer, and a commit is one append to the log
-    (durable when a process is killed; the last commits can be lost only if the machine loses
-    power). Rasa runs its tracker store in its event loop, so every fsync stalls every
-    conversation."""
+    """For each connection to the write-ahead log (`_use_sqlite_pragmas` switches the file to it):
+    readers do not wait for the writer, and a commit is one append to the log (durable when a
+    process is killed; the last commits can be lost only if the machine loses power). Rasa runs
+    its tracker store in its event loop, so every fsync stalls every conversation."""
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
