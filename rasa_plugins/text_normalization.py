@@ -6,7 +6,12 @@ script or in Latin letters on a phone keyboard ("привет", "privet"; "ին�
 their features: lower case, Cyrillic, Armenian and Georgian transliterated to Latin letters,
 diacritics dropped, the digraphs Latin typists use for one letter (sh, ch, zh, kh, x) collapsed,
 and a letter repeated three times or more written once.
-Arabic and Persian script stay as they are (Arabizi and Finglish cannot be mapped letter by letter).
+Arabic script keeps its letters (Arabizi and Finglish cannot be mapped letter by letter), but the
+variants that keyboards and habits give one word are unified, as is usual in Arabic NLP: short vowels
+and hamza seats dropped (by the decomposition below: "إسم"/"اسم"), the Persian and Arabic forms of
+yeh and kaf ("کیف"/"كيف"), alef maqsura and teh marbuta ("على"/"علي", "مدرسة"/"مدرسه"), the
+stretching tatweel ("بـــس"), the zero-width non-joiner of Persian ("می‌خواهم"/"میخواهم"), and
+Arabic-Indic digits.
 """
 
 from __future__ import annotations
@@ -37,7 +42,12 @@ _GEORGIAN = {
 }  # fmt: skip
 # Letters that Unicode decomposition does not reduce to a base letter.
 _LATIN_EXTRA = {"ß": "ss", "đ": "dj", "ı": "i", "ł": "l", "ø": "o", "æ": "ae", "œ": "oe", "ə": "e"}
-_TABLE = str.maketrans({**_CYRILLIC, **_ARMENIAN, **_GEORGIAN, **_LATIN_EXTRA})
+_ARABIC_SCRIPT = {
+    "ی": "ي", "ى": "ي", "ک": "ك", "ة": "ه", "ۀ": "ه", "ـ": "", "\u200c": "",
+    **{chr(0x0660 + digit): str(digit) for digit in range(10)},  # ٠..٩
+    **{chr(0x06F0 + digit): str(digit) for digit in range(10)},  # ۰..۹
+}  # fmt: skip
+_TABLE = str.maketrans({**_CYRILLIC, **_ARMENIAN, **_GEORGIAN, **_LATIN_EXTRA, **_ARABIC_SCRIPT})
 # Armenian "ու" is one vowel (u); after the table it reads "ov".
 _ARMENIAN_U = re.compile("ու")
 # One sound, several spellings on a Latin keyboard: "shto"/"što"/"што", "kharkiv"/"xarkiv"/"харків",

@@ -5,6 +5,7 @@ tokenizer inside Rasa puts that form in the lemma and leaves the typed text and 
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -29,6 +30,14 @@ from tests.support.in_rasa import run_in_rasa
         ("çfarë", "cfare"),  # sq
         ("şimdi", "simdi"),  # tr
         ("ÎNAPOI", "inapoi"),  # ro
+        ("إسمي", "اسمي"),  # ar: hamza seat
+        ("مُمْكِن", "ممكن"),  # ar: short vowels
+        ("مدرسة", "مدرسه"),  # ar/fa: teh marbuta
+        ("على", "علي"),  # ar: alef maqsura
+        ("بـــس", "بس"),  # ar: tatweel
+        ("كيف", "کیف"),  # ar/fa: Arabic and Persian kaf and yeh
+        ("می\u200cخواهم", "میخواهم"),  # fa: with and without the zero-width non-joiner
+        ("۲۵", "25"),  # fa digits
     ],
 )
 def test_spellings_of_one_word_share_the_folded_form(typed: str, other_spelling: str) -> None:
@@ -80,3 +89,29 @@ def test_the_tokenizer_inside_rasa_folds_lemmas_only() -> None:
         ["Сербию", 25, 31, "serbiyu"],
         ["çfarë", 33, 38, "cfare"],
     ]
+
+
+FINGERPRINTS = textwrap.dedent(
+    """
+    import json, sys
+    from pathlib import Path
+    from rasa.engine.training.fingerprinting import calculate_fingerprint_key
+    from rasa_plugins import nlu_tokenizer
+    from rasa_plugins.nlu_tokenizer import FoldingWhitespaceTokenizer
+
+    config = FoldingWhitespaceTokenizer.get_default_config()
+    before = calculate_fingerprint_key(FoldingWhitespaceTokenizer, config, {})
+    changed = Path(sys.argv[1])
+    changed.write_bytes(nlu_tokenizer._CODE[1].read_bytes() + b"# a change to the folding\\n")
+    nlu_tokenizer._CODE = (nlu_tokenizer._CODE[0], changed)
+    after = calculate_fingerprint_key(FoldingWhitespaceTokenizer, config, {})
+    print(json.dumps([before, after]))
+    """
+)
+
+
+def test_a_change_to_the_folding_code_changes_the_tokenizers_fingerprint_so_rasa_retrains(
+    tmp_path: Path,
+) -> None:
+    before, after = run_in_rasa(FINGERPRINTS, str(tmp_path / "text_normalization.py"))
+    assert before != after
