@@ -15,7 +15,7 @@ from core.i18n import gettext_noop as _
 from core.languages import DEFAULT_LANGUAGE, is_supported, normalise_code
 from core.settings import get_settings
 from storage.crypto import DecryptionError, default_cipher
-from storage.repository import ParticipantRepository, ProfileRepository
+from storage.repository import ParticipantRepository, ProfileRepository, count_intake_start
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,16 @@ def reply(dispatcher: CollectingDispatcher, lang: str, text: str, **params: Any)
 MSG_LANGUAGE_CHANGED = _("OK, from now on I write in this language.")
 
 
+def count_start_once(tracker: Tracker) -> list[EventType]:
+    """Count this conversation once in the anonymous monthly count of intakes started (the funnel's
+    first step; it holds no identifier, so it may be counted before consent)."""
+    if tracker.get_slot("intake_counted"):
+        return []
+    with unit_of_work() as session:
+        count_intake_start(session)
+    return [SlotSet("intake_counted", True)]
+
+
 class ActionSetChatLanguage(Action):
     """Stores the language chosen by button or typed name; nothing personal is stored before consent.
 
@@ -79,7 +89,7 @@ class ActionSetChatLanguage(Action):
         if code:
             events.append(SlotSet("chat_language_source", "chosen"))
         if not tracker.get_slot("consent_given"):
-            return [*events, FollowupAction("utter_ask_consent")]
+            return [*count_start_once(tracker), *events, FollowupAction("utter_ask_consent")]
         reply(dispatcher, code or chat_language(tracker), MSG_LANGUAGE_CHANGED)
         if code:
             with unit_of_work() as session:

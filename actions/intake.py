@@ -11,7 +11,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.actions import chat_language, detected_language, reply
+from actions.actions import chat_language, count_start_once, detected_language, reply
 from actions.parsing import (
     button_value,
     countries_in,
@@ -609,14 +609,15 @@ class ActionStart(Action):
 
 def welcome(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     """The greeting with the language buttons, in the language of the first typed message if known."""
+    counted = count_start_once(tracker)
     detected = detected_language(tracker) if not tracker.get_slot("chat_language") else None
     if detected is None:
         dispatcher.utter_message(response="utter_welcome")
-        return []
+        return counted
     dispatcher.utter_message(
         json_message={"lang": detected, "text": MSG_WELCOME, "keyboard": "chat_languages"}
     )
-    return [SlotSet("chat_language", detected), SlotSet("chat_language_source", "detected")]
+    return [*counted, SlotSet("chat_language", detected), SlotSet("chat_language_source", "detected")]
 
 
 class ActionFallback(Action):

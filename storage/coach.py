@@ -51,7 +51,7 @@ from storage.coach_models import (
     ProfileStatusChange,
     ProfileTombstone,
 )
-from storage.models import Participant, Profile, ProfileStatus, UTCDateTime, utcnow
+from storage.models import IntakeStart, Participant, Profile, ProfileStatus, UTCDateTime, utcnow
 
 # The review workflow: which status may follow which. Drafts (in_progress) are the bot's business.
 ALLOWED_TRANSITIONS: dict[ProfileStatus, frozenset[ProfileStatus]] = {
@@ -783,11 +783,13 @@ def programme_overview(session: Session) -> Overview:
     submitted_participants = (
         count(select(func.count(func.distinct(Profile.participant_id))).where(review)) + deleted_participants
     )
-    # A deleted participant had consented (and started) before submitting.
-    started = count(select(func.count()).select_from(Participant)) + deleted_participants
+    # A deleted participant had consented before submitting.
     consented = (
         count(select(func.count()).where(Participant.consent_given_at.is_not(None))) + deleted_participants
     )
+    # Started: the anonymous monthly count (people who never consented too; never decreased by an
+    # erasure). Intakes from before it was counted are at least those who consented.
+    started = max(count(select(func.sum(IntakeStart.started))), consented)
     scheduled = count(
         select(func.count(func.distinct(ProfileStatusChange.profile_id))).where(
             ProfileStatusChange.to_status == ProfileStatus.INTERVIEW_SCHEDULED

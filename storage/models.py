@@ -276,6 +276,18 @@ class PendingTurn(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class IntakeStart(Base):
+    """How many intakes were started in a month: the first step of the programme funnel.
+
+    An anonymous count, nothing else: no id, no hash, no time finer than the month. It is counted
+    before consent (a person who never agrees is counted too), so it must stay unlinkable."""
+
+    __tablename__ = "intake_starts"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "2026-11"
+    started: Mapped[int] = mapped_column(Integer, default=0)
+
+
 # The coach review's tables live in their own module; importing it here registers them on
 # Base.metadata wherever the models are loaded (Alembic, tests).
 from storage import coach_models as _coach_models  # noqa: E402, F401

@@ -5,10 +5,11 @@ from __future__ import annotations
 import builtins
 import copy
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,6 +18,7 @@ from storage.coach_models import DeletionReason
 from storage.models import (
     ANSWER_SECTIONS,
     ChatLanguageSource,
+    IntakeStart,
     Participant,
     Profile,
     ProfileStatus,
@@ -225,6 +227,17 @@ class ProfileRepository:
             .offset(offset)
         )
         return self.session.scalars(statement).all()
+
+
+def count_intake_start(session: Session, when: datetime | None = None) -> None:
+    """Add one to the anonymous count of intakes started in `when`'s month (UTC).
+
+    One statement (an upsert), so concurrent action servers never lose a count."""
+    month = (when or utcnow()).astimezone(UTC).strftime("%Y-%m")
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(IntakeStart).values(month=month, started=1)
+    add_one = {"started": IntakeStart.started + 1}
+    session.execute(statement.on_conflict_do_update(index_elements=[IntakeStart.month], set_=add_one))
 
 
 def parse_pointer(pointer: str) -> builtins.list[str]:

@@ -9,14 +9,14 @@ import httpx
 import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from bot.conversation import MSG_UNSUPPORTED_INPUT
 from bot.i18n import translate
 from core.languages import CHAT_LANGUAGES, native_name
 from core.settings import PROJECT_ROOT
 from storage.hashing import subject_hash
-from storage.models import Participant, Profile
+from storage.models import IntakeStart, Participant, Profile
 from tests.support.stack import Stack
 from tests.support.telegram_standin import callback_update, sticker_update, text_update
 
@@ -109,8 +109,14 @@ def test_consent_creates_pseudonymous_participant_and_draft(stack: Stack) -> Non
     assert str(user_id).encode() not in (stack.settings.data_dir / "rasa-tracker.db").read_bytes()
 
 
+def intakes_started(stack: Stack) -> int:
+    with stack.session() as session:
+        return int(session.scalar(select(func.sum(IntakeStart.started))) or 0)
+
+
 def test_declining_stores_nothing(stack: Stack) -> None:
     user_id = 5100004
+    started_before = intakes_started(stack)
     consent = start_in(stack, user_id, "ru")
     [goodbye] = send_and_wait(
         stack, callback_update(user_id, buttons(consent)[translate("ru", "No, thanks")]), user_id
@@ -120,6 +126,8 @@ def test_declining_stores_nothing(stack: Stack) -> None:
     with stack.session() as session:
         hashed = subject_hash(user_id, stack.settings.hash_key())
         assert session.scalars(select(Participant).where(Participant.subject_hash == hashed)).first() is None
+    # Only the anonymous count of intakes started (a month and a number) took note, once.
+    assert intakes_started(stack) == started_before + 1
 
 
 def test_typed_language_name_is_understood(stack: Stack) -> None:

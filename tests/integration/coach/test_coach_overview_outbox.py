@@ -14,6 +14,7 @@ from core.settings import Settings
 from storage.coach import ReviewRepository, enqueue_submission_notice, programme_overview
 from storage.coach_models import InterviewAppointment, InterviewResponse, OutboxMessage, OutboxStatus
 from storage.models import Participant, ProfileStatus
+from storage.repository import count_intake_start
 from tests.support.coach import SyncASGIClient, invented_profile, login, shown
 
 
@@ -28,6 +29,8 @@ def _scenario(session: Session) -> None:
     review.change_status(closed, ProfileStatus.CLOSED, "coach.anna")
     invented_profile(session, country="IQ", chat="ar", status=ProfileStatus.IN_PROGRESS)  # a consented draft
     session.add(Participant(subject_hash="started-only", chat_language="fa"))  # no consent yet
+    for _ in range(6):  # greeted by the bot: 4 consented, 2 did not (yet)
+        count_intake_start(session)
     session.commit()
 
 
@@ -42,12 +45,26 @@ def test_overview_counts(session: Session) -> None:
     month = datetime.now(UTC).strftime("%Y-%m")
     assert sum(data.by_month.values()) == 3 and set(data.by_month) <= {month, _previous_month()}
     assert data.funnel == {
-        "started": 5,
+        "started": 6,
         "consented": 4,
         "submitted": 3,
         "interview_scheduled": 1,
         "interviewed": 1,
     }
+
+
+def test_intakes_from_before_starts_were_counted_are_started_at_least_when_consented(
+    session: Session,
+) -> None:
+    invented_profile(session, country="GE")
+    invented_profile(session, country="AM", status=ProfileStatus.IN_PROGRESS)
+    session.commit()
+    assert programme_overview(session).funnel["started"] == 2
+    count_intake_start(session)
+    assert programme_overview(session).funnel["started"] == 2  # one counted start, two consents
+    for _ in range(2):
+        count_intake_start(session)
+    assert programme_overview(session).funnel["started"] == 3
 
 
 def _previous_month() -> str:

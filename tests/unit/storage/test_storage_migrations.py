@@ -21,7 +21,7 @@ from storage.db import (
 )
 from storage.models import Base
 
-TABLES = {"participants", "profiles", "telegram_updates", "pending_turns"}
+TABLES = {"participants", "profiles", "telegram_updates", "pending_turns", "intake_starts"}
 # Added by 0002_coach_review (storage/coach_models.py).
 COACH_TABLES = {
     "coach_users",
@@ -34,7 +34,7 @@ COACH_TABLES = {
 }
 # Added by 0004_audit_log (storage/coach_models.py).
 AUDIT_TABLES = {"audit_log", "profile_tombstones"}
-HEAD = "0007_telegram_updates"
+HEAD = "0008_intake_starts"
 
 
 def test_upgrade_creates_the_tables_on_an_empty_database(db_url: str) -> None:
