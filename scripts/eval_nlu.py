@@ -47,7 +47,11 @@ NLU_TEST_DIR = ROOT / "tests" / "nlu"
 FRESH_TEST_DIR = ROOT / "tests" / "nlu_fresh"
 # A third, written the same way a session later, while more training data was being written blind
 # in parallel (tests/nlu_fresh2/); neither it nor the fresh set guided any training example.
-FRESH_TEST_DIRS = {"fresh": FRESH_TEST_DIR, "fresh2": ROOT / "tests" / "nlu_fresh2"}
+FRESH_TEST_DIRS = {
+    "fresh": FRESH_TEST_DIR,
+    "fresh2": ROOT / "tests" / "nlu_fresh2",
+    "fresh3": ROOT / "tests" / "nlu_fresh3",  # and once more, a round later (see the README)
+}
 COUNTRY_DIR = ROOT / "tests" / "data" / "countries"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 DEFAULT_MODEL = ROOT / "models" / "intake.tar.gz"

@@ -20,7 +20,7 @@ from core.languages import CHAT_LANGUAGES
 ROOT = Path(__file__).resolve().parents[2]
 NLU_TEST_DIR = ROOT / "tests" / "nlu"
 # Written later, independently of the training data and of each other (scripts/eval_nlu.py).
-FRESH_TEST_DIRS = [ROOT / "tests" / "nlu_fresh", ROOT / "tests" / "nlu_fresh2"]
+FRESH_TEST_DIRS = [ROOT / "tests" / "nlu_fresh", ROOT / "tests" / "nlu_fresh2", ROOT / "tests" / "nlu_fresh3"]
 HELD_OUT_DIRS = [NLU_TEST_DIR, *FRESH_TEST_DIRS]
 NLU_TRAIN_DIR = ROOT / "nlu" / "data"
 COUNTRY_DIR = ROOT / "tests" / "data" / "countries"
