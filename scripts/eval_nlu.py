@@ -3,9 +3,10 @@
 Three parts, each printed with the command it ran:
 
 1. Intents: Rasa's NLU evaluation (``rasa test nlu``), run once over every file in tests/nlu/
-   (one file per language, never part of the training data). The successes and errors files are
-   mapped back to the language of the file each example came from, and per language the intent
-   macro-F1 (over the intents in that language's file) and the accuracy are printed.
+   (one file per language, never part of the training data), then over each set written later and
+   independently (tests/nlu_fresh*/). The successes and errors files are mapped back to the
+   language of the file each example came from, and per language the intent macro-F1 (over the
+   intents in that language's file) and the accuracy are printed, per set and for all sets together.
 2. Country mentions: ``actions.parsing.parse_country`` over tests/data/countries/<lang>.tsv. A
    mention counts as right when the ISO code is right, confident or not (a misspelling may be
    accepted unconfidently, and the bot then asks); a wrong code or no code counts as wrong.
@@ -15,8 +16,8 @@ Usage:
 
     .venv/bin/python scripts/eval_nlu.py [--check] [--model models/intake.tar.gz] [--keep DIR]
 
-With --check the exit status is 1 when a language misses a goal: intent macro-F1 below 0.90, or
-country mentions mapped correctly below 95 %.
+With --check the exit status is 1 when a language misses a goal: intent macro-F1 below 0.90 on all
+held-out sets together, or country mentions mapped correctly below 95 %.
 """
 
 from __future__ import annotations
@@ -159,10 +160,18 @@ def read_predictions(out: Path) -> list[dict]:
     return rows
 
 
+Pooled = dict[str, tuple[list[tuple[str, str]], set[str]]]  # lang -> (gold/predicted pairs, intents)
+
+
 def evaluate_intents(
-    model: Path, keep: Path | None, test_dir: Path = NLU_TEST_DIR, title: str = "1. Intents on held-out data"
+    model: Path,
+    keep: Path | None,
+    test_dir: Path = NLU_TEST_DIR,
+    title: str = "1. Intents on held-out data",
+    pooled: Pooled | None = None,
 ) -> dict[str, tuple[float, float, int]]:
-    """lang -> (macro-F1, accuracy, n); prints the table and the most frequent confusions."""
+    """lang -> (macro-F1, accuracy, n); prints the table and the most frequent confusions. The pairs
+    and intents of each language are added to `pooled`, for figures over several sets."""
     files = sorted(test_dir.glob("*.yml"))
     examples = [example for path in files for example in load_nlu_examples(path)]
     # The same text in two languages' files (avoided, but possible) counts for both.
@@ -202,6 +211,9 @@ def evaluate_intents(
         lang_pairs = pairs.get(lang, [])
         f1, acc = macro_f1(lang_pairs, labels[lang]), accuracy(lang_pairs)
         results[lang] = (f1, acc, len(lang_pairs))
+        if pooled is not None:
+            pooled.setdefault(lang, ([], set()))[0].extend(lang_pairs)
+            pooled[lang][1].update(labels[lang])
         worst = ", ".join(f"{g}->{p} x{n}" for (g, p), n in errors[lang].most_common(3))
         flag = "" if f1 >= MIN_MACRO_F1 else "  << below goal"
         print(f"{lang:<6} {f1:8.3f} {acc:8.3f} {len(lang_pairs):5d}  {worst}{flag}")
@@ -266,13 +278,14 @@ def main() -> int:
         raise SystemExit(f"no model at {args.model}: run 'make train' first")
     started = time.monotonic()
 
-    intents = evaluate_intents(args.model, args.keep)
+    pooled: Pooled = {}
+    intents = evaluate_intents(args.model, args.keep, pooled=pooled)
     fresh: dict[str, dict[str, tuple[float, float, int]]] = {}
     for number, (name, test_dir) in enumerate(FRESH_TEST_DIRS.items()):
         if test_dir.is_dir():
             keep = args.keep / name if args.keep else None
             title = f"1{'bcd'[number]}. Intents on the held-out set written independently: {test_dir.name}/"
-            fresh[name] = evaluate_intents(args.model, keep, test_dir, title)
+            fresh[name] = evaluate_intents(args.model, keep, test_dir, title, pooled)
     countries = evaluate_countries()
     if not args.skip_langid:
         run_language_benchmark()
@@ -281,25 +294,33 @@ def main() -> int:
     print(
         "| lang | intent macro-F1 | intent accuracy | "
         + "".join(f"macro-F1, {name} set | " for name in fresh)
-        + "country mentions right |"
+        + "macro-F1, all held-out sets | country mentions right |"
     )
-    print("|---" * (4 + len(fresh)) + "|")
+    print("|---" * (5 + len(fresh)) + "|")
+    together = {
+        lang: (macro_f1(pairs, labels), accuracy(pairs), len(pairs))
+        for lang, (pairs, labels) in pooled.items()
+    }
     for lang in sorted(set(intents) | set(countries)):
         f1, acc, _n = intents.get(lang, (float("nan"), float("nan"), 0))
         nan = (float("nan"), 0.0, 0)
         fresh_f1 = "".join(f"{scores.get(lang, nan)[0]:.3f} | " for scores in fresh.values())
         country = countries.get(lang, (float("nan"), 0))[0]
-        print(f"| {lang} | {f1:.3f} | {acc:.3f} | {fresh_f1}{country:.3f} |")
+        pooled_f1, _, pooled_n = together.get(lang, nan)
+        print(f"| {lang} | {f1:.3f} | {acc:.3f} | {fresh_f1}{pooled_f1:.3f} (n={pooled_n}) | {country:.3f} |")
     print()
-    for name, scores in [("tests/nlu", intents), *fresh.items()]:
+    for name, scores in [("tests/nlu", intents), *fresh.items(), ("all held-out", together)]:
         mean = sum(f1 for f1, _, _ in scores.values()) / len(scores)
         low = [lang for lang, (f1, _, _) in scores.items() if f1 < MIN_MACRO_F1]
         below = f" (below: {', '.join(sorted(low))})" if low else ""
         met = f"{len(scores) - len(low)} of {len(scores)} languages >= {MIN_MACRO_F1:.2f}"
-        print(f"{name} set: mean macro-F1 {mean:.3f}; {met}{below}")
-    low_f1 = [lang for lang, (f1, _, _) in intents.items() if f1 < MIN_MACRO_F1]
+        label = "all held-out sets together" if name == "all held-out" else f"{name} set"
+        print(f"{label}: mean macro-F1 {mean:.3f}; {met}{below}")
+    # The goal is checked on all held-out data together (about 200 examples per language): one set
+    # of about 50 per language moves by 0.02 with every example.
+    low_f1 = [lang for lang, (f1, _, _) in together.items() if f1 < MIN_MACRO_F1]
     low_country = [lang for lang, (acc, _) in countries.items() if acc < MIN_COUNTRY_ACCURACY]
-    print(f"\nGoals: intent macro-F1 >= {MIN_MACRO_F1:.2f} in every language: "
+    print(f"\nGoals: intent macro-F1 >= {MIN_MACRO_F1:.2f} in every language on all held-out data: "
           f"{'met' if not low_f1 else 'missed in ' + ', '.join(low_f1)}; "
           f"country mentions >= {MIN_COUNTRY_ACCURACY:.0%}: "
           f"{'met' if not low_country else 'missed in ' + ', '.join(low_country)}.")  # fmt: skip
