@@ -33,6 +33,7 @@ from typing import Any
 
 from bot.i18n import translate
 from core.languages import CHAT_LANGUAGES, RTL_LANGUAGES, is_supported, native_name
+from core.settings import get_settings
 
 CALLBACK_DATA_MAX_BYTES = 64  # Telegram's limit for InlineKeyboardButton.callback_data
 MESSAGE_MAX_CHARS = 4096  # Telegram's limit for one text message
@@ -111,11 +112,23 @@ def _direction(text: str, lang: str) -> str:
     return _RLM + text if lang in RTL_LANGUAGES and not text.startswith(_RLM) else text
 
 
+def _with_standing_params(msgid: str, params: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The configured retention periods, for texts that state them (the consent question)."""
+    if "{retention_" not in msgid:
+        return dict(params) if params else None
+    settings = get_settings()
+    return {
+        "retention_closed_days": settings.retention_closed_days,
+        "retention_draft_days": settings.retention_draft_days,
+        **(params or {}),
+    }
+
+
 def _text(payload: Mapping[str, Any], lang: str) -> str:
     parts: list[str] = []
     msgid = str(payload.get("text") or "")
     if msgid:
-        text = translate(lang, msgid, payload.get("params"))
+        text = translate(lang, msgid, _with_standing_params(msgid, payload.get("params")))
         progress = payload.get("progress")
         parts.append(f"{progress} · {text}" if progress else text)
     lines = [

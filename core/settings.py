@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     id_hash_key: str | None = Field(None, alias="ID_HASH_KEY")
     # Comma-separated URL-safe base64 32-byte keys; the first encrypts, all decrypt (key rotation).
     encryption_keys_csv: str | None = Field(None, alias="ENCRYPTION_KEYS")
-    consent_version: str = Field("2026-11-v1", alias="CONSENT_VERSION")
+    consent_version: str = Field("2026-11-v2", alias="CONSENT_VERSION")
     # One reminder this many hours after an unfinished intake was last touched; 0 switches it off.
     reminder_after_hours: float = Field(24.0, alias="REMINDER_AFTER_HOURS")
     reminder_check_interval_s: float = Field(600.0, alias="REMINDER_CHECK_INTERVAL_S")

@@ -42,6 +42,15 @@ def send_and_wait(stack: Stack, update: dict[str, Any], chat_id: int, count: int
     return [call.params for call in calls]
 
 
+def consent_text(stack: Stack, lang: str) -> str:
+    """The consent question, with the configured retention periods it states."""
+    periods = {
+        "retention_closed_days": stack.settings.retention_closed_days,
+        "retention_draft_days": stack.settings.retention_draft_days,
+    }
+    return translate(lang, domain_text("utter_ask_consent"), periods)
+
+
 def start_in(stack: Stack, user_id: int, language: str) -> dict[str, Any]:
     """/start, tap the language's button; returns the consent question."""
     [welcome] = send_and_wait(stack, text_update(user_id, "/start"), user_id)
@@ -62,8 +71,8 @@ def test_start_offers_languages_and_answers_in_german(stack: Stack) -> None:
 
     [consent] = send_and_wait(stack, callback_update(user_id, offered["Deutsch"], message_id=1), user_id)
 
-    english = domain_text("utter_ask_consent")
-    assert consent["text"] == translate("de", english) != english
+    assert consent["text"] == consent_text(stack, "de") != consent_text(stack, "en")
+    assert "{" not in consent["text"] and f"{stack.settings.retention_closed_days} Tage" in consent["text"]
     assert set(buttons(consent)) == {
         translate("de", "Yes, I agree"),
         translate("de", "No, thanks"),
@@ -134,7 +143,7 @@ def test_typed_language_name_is_understood(stack: Stack) -> None:
     user_id = 5100005
     send_and_wait(stack, text_update(user_id, "/start"), user_id)
     [consent] = send_and_wait(stack, text_update(user_id, "Deutsch"), user_id)
-    assert consent["text"] == translate("de", domain_text("utter_ask_consent"))
+    assert consent["text"] == consent_text(stack, "de")
 
 
 def test_sticker_gets_a_polite_answer_in_the_chat_language(stack: Stack) -> None:

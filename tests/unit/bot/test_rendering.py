@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from bot.rendering import (
     CALLBACK_DATA_MAX_BYTES,
@@ -14,6 +15,7 @@ from bot.rendering import (
 )
 from core.i18n import translate
 from core.languages import CHAT_LANGUAGES, native_name
+from core.settings import PROJECT_ROOT, get_settings
 
 CONSENT = "More information"
 
@@ -97,3 +99,35 @@ def test_split_text_without_spaces() -> None:
 
 def test_language_payload_fits() -> None:
     assert all(len(language_payload(c).encode()) <= CALLBACK_DATA_MAX_BYTES for c in CHAT_LANGUAGES)
+
+
+def test_the_consent_question_states_the_configured_retention_periods(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    consent = "We delete your answers {retention_closed_days} days after your coaching ends."
+    monkeypatch.setenv("RETENTION_CLOSED_DAYS", "90")
+    monkeypatch.setenv("RETENTION_DRAFT_DAYS", "14")
+    get_settings.cache_clear()
+    try:
+        [message] = render_response({"custom": {"lang": "en", "text": consent}}, "en")
+        assert message.text == "We delete your answers 90 days after your coaching ends."
+        domain_consent = next(
+            text
+            for text in _domain_texts()
+            if text.startswith("Before we start") and "{retention_draft_days}" in text
+        )
+        for lang in CHAT_LANGUAGES:
+            [message] = render_response({"custom": {"lang": lang, "text": domain_consent}}, "en")
+            assert "90" in message.text and "14" in message.text and "{" not in message.text, lang
+    finally:
+        get_settings.cache_clear()
+
+
+def _domain_texts() -> list[str]:
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    return [
+        variant["custom"]["text"]
+        for variants in domain["responses"].values()
+        for variant in variants
+        if "custom" in variant and "text" in variant["custom"]
+    ]
