@@ -264,14 +264,24 @@ def asked_about_the_question(message: dict[str, Any], text: str, free_text: bool
     return name if sure and len(text.split()) <= 6 else None
 
 
+def is_off_topic(message: dict[str, Any]) -> bool:
+    """A message the NLU is sure is about something else ("tell me a joke")."""
+    intent = message.get("intent") or {}
+    return intent.get("name") == "out_of_scope" and float(intent.get("confidence") or 0) >= 0.8
+
+
 def is_off_topic_question(message: dict[str, Any], text: str) -> bool:
     """A confident out-of-scope question, not an answer (any other text answers an open question)."""
-    intent = message.get("intent") or {}
-    return (
-        intent.get("name") == "out_of_scope"
-        and float(intent.get("confidence") or 0) >= 0.8
-        and (text.rstrip().endswith(("?", "؟", ";", "՞")))
-    )
+    return is_off_topic(message) and text.rstrip().endswith(QUESTION_MARKS)
+
+
+def not_an_answer(dispatcher: CollectingDispatcher, lang: str, message: dict[str, Any], hint: str) -> None:
+    """Typed text that answers none of the choices: the short honest answer when it is about something
+    else, else how to answer. The question is asked again after either."""
+    if is_off_topic(message):
+        dispatcher.utter_message(response="utter_out_of_scope")
+    else:
+        reply(dispatcher, lang, hint)
 
 
 def required_slots_for(slots: dict[str, Any]) -> list[str]:
@@ -400,7 +410,7 @@ class ValidateIntakeForm(FormValidationAction):
                 return {slot: code, "country_candidate": None}
             if code:
                 return {slot: None, "country_candidate": code}  # the ask action asks "Did you mean ...?"
-            reply(dispatcher, lang, MSG_COUNTRY_UNKNOWN)
+            not_an_answer(dispatcher, lang, message, MSG_COUNTRY_UNKNOWN)
             return {slot: None, "country_candidate": None}
 
         if question.kind == "multi":
@@ -418,7 +428,7 @@ class ValidateIntakeForm(FormValidationAction):
         if code is None and not tapped:
             code = parse_choice(options, text, lang)
         if code is None:
-            reply(dispatcher, lang, MSG_YEARS if question.kind == "years" else MSG_CHOOSE)
+            not_an_answer(dispatcher, lang, message, MSG_YEARS if question.kind == "years" else MSG_CHOOSE)
             return {slot: None}
         return self._after_choice(slot, code, tracker)
 
@@ -479,7 +489,7 @@ class ValidateIntakeForm(FormValidationAction):
         typed = list(dict.fromkeys(chosen + typed))[: question.max_choices or None]
         if typed:
             return {question.slot: typed, "multi_selection": None}
-        reply(dispatcher, lang, MSG_CHOOSE)
+        not_an_answer(dispatcher, lang, tracker.latest_message, MSG_CHOOSE)
         return {question.slot: None, "multi_selection": chosen}
 
 

@@ -9,6 +9,7 @@ import sqlite3
 from typing import Any
 
 import pytest
+import yaml
 from sqlalchemy import select
 
 from actions.intake import (
@@ -25,6 +26,7 @@ from actions.questions import BY_SLOT, SKIPPED, SUMMARY_CONFIRM
 from bot.conversation import MSG_EDITED, MSG_OLD_BUTTON, MSG_UNSUPPORTED_INPUT
 from bot.rendering import notice
 from core.i18n import translate
+from core.settings import PROJECT_ROOT
 from storage.hashing import subject_hash
 from storage.models import Participant, Profile
 from storage.voice import read_voice
@@ -95,6 +97,34 @@ def test_why_button(stack: Stack) -> None:
     replies = driver.tap("/ask_why", question=True)
     assert replies[0]["text"] == translate("ka", BY_SLOT["display_name"].why)
     assert driver.current_question() == "display_name"
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "response"),
+    [
+        ("en", "I need help", "utter_help"),
+        ("de", "wer sieht meine Antworten?", "utter_data_use"),
+        ("ru", "расскажи анекдот", "utter_out_of_scope"),
+        ("ar", "احكيلي نكتة", "utter_out_of_scope"),
+    ],
+)
+def test_a_digression_gets_a_short_answer_then_the_open_question_again(
+    stack: Stack, lang: str, text: str, response: str
+) -> None:
+    driver = started(stack, lang)
+    driver.answer(Tap(SKIPPED))
+    assert driver.current_question() == "age_group"
+    replies = driver.send(text, question=True)
+    texts = [r["text"].lstrip("\u200f") for r in replies]
+    assert texts[0] == translate(lang, domain_text(response))
+    assert question_text(lang, "age_group") in texts[-1]
+    assert driver.current_question() == "age_group"
+    assert "age_group" not in draft(stack, driver.user_id).answers.get("person", {})
+
+
+def domain_text(response: str) -> str:
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    return str(domain["responses"][response][0]["custom"]["text"])
 
 
 def test_skip_by_button_and_by_words(stack: Stack) -> None:
