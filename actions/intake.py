@@ -446,8 +446,11 @@ class ValidateIntakeForm(FormValidationAction):
             return parse_country(text)[0] is None
         if question.kind in ("choice", "multi"):
             return parse_choice(question.options + question.extra_options, text, lang) is None
-        # A free-text question: any text may be the answer, so only a sure, short "skip" skips.
-        return float(intent.get("confidence") or 0) >= 0.9 and len(text.split()) <= 6
+        # A free-text question: any text may be the answer ("Ich möchte als Köchin arbeiten" was taken
+        # for a skip with 0.98), so only a very sure "skip" of one or two words skips ("überspringen",
+        # "nicht sagen"); the button, or its words typed, always does. A longer refusal is kept as the
+        # answer, where the coach reads it.
+        return float(intent.get("confidence") or 0) >= 0.95 and len(text.split()) <= 2
 
     @staticmethod
     def _after_choice(slot: str, code: str, tracker: Tracker) -> dict[str, Any]:
