@@ -8,11 +8,17 @@ from typing import IO, Any
 import yaml
 
 
+def as_sent(text: str) -> str:
+    """A response text as Rasa sends it when no slot fills it: "{{name}}" arrives as "{name}", a
+    placeholder the bot fills (bot/rendering.py). A single-brace "{name}" would be a slot to Rasa."""
+    return text.replace("{{", "{").replace("}}", "}")
+
+
 def _walk(node: Any) -> Iterator[str]:
     if isinstance(node, dict):
         for key, value in node.items():
             if key in ("text", "title") and isinstance(value, str):
-                yield value
+                yield as_sent(value)
             else:
                 yield from _walk(value)
     elif isinstance(node, list):

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, text
 
 from bot.conversation import MSG_UNSUPPORTED_INPUT
 from bot.i18n import translate
+from bot.i18n_extract import as_sent
 from core.languages import CHAT_LANGUAGES, native_name
 from core.settings import PROJECT_ROOT
 from storage.hashing import subject_hash
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.integration
 @cache
 def domain_text(response: str) -> str:
     domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
-    return str(domain["responses"][response][0]["custom"]["text"])
+    return as_sent(str(domain["responses"][response][0]["custom"]["text"]))
 
 
 def buttons(message: dict[str, Any]) -> dict[str, str]:

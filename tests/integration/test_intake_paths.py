@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from actions.intake import (
     MSG_CHANGED,
+    MSG_CHOOSE,
     MSG_DID_YOU_MEAN,
     MSG_PAUSED,
     MSG_RESTARTED,
@@ -24,12 +25,14 @@ from actions.intake import (
 from actions.privacy import MSG_ASK_DELETE, MSG_DELETED, MSG_NOT_DELETED
 from actions.questions import BY_SLOT, SKIPPED, SUMMARY_CONFIRM
 from bot.conversation import MSG_EDITED, MSG_OLD_BUTTON, MSG_UNSUPPORTED_INPUT
+from bot.i18n_extract import as_sent
 from bot.rendering import notice
 from core.i18n import translate
 from core.settings import PROJECT_ROOT
 from storage.hashing import subject_hash
 from storage.models import Participant, Profile
 from storage.voice import read_voice
+from tests.support.intake_answers import full_answers
 from tests.support.intake_driver import IntakeDriver, Tap, Type, Voice, buttons
 from tests.support.stack import Stack
 from tests.support.telegram_standin import (
@@ -122,9 +125,41 @@ def test_a_digression_gets_a_short_answer_then_the_open_question_again(
     assert "age_group" not in draft(stack, driver.user_id).answers.get("person", {})
 
 
+@pytest.mark.parametrize(
+    ("lang", "slot", "text"),
+    [
+        ("de", "education_field", "Landwirtschaft"),
+        ("ar", "return_region", "بغداد"),
+        ("de", "work_role", "Schneiderin"),
+    ],
+)
+def test_a_one_word_answer_is_the_answer_not_a_command(stack: Stack, lang: str, slot: str, text: str) -> None:
+    # The NLU once took each of these for "stop" with a confidence of 1.0, and the intake paused.
+    driver = started(stack, lang)
+    reach(driver, slot, {question: steps[0] for question, steps in full_answers(lang).items()})
+    driver.send(text, question=True)
+    assert driver.current_question() != slot
+    answers = draft(stack, driver.user_id).answers
+    stored = {
+        "education_field": lambda: answers["education"]["field"],
+        "return_region": lambda: answers["return_plan"]["region"],
+        "work_role": lambda: answers["work_experience"][0]["role"],
+    }[slot]()
+    assert stored == text or stored == {"text": text, "language": lang}
+
+
+def test_a_word_that_is_no_choice_at_a_choice_question_asks_for_a_choice(stack: Stack) -> None:
+    driver = started(stack, "de")
+    driver.send("Schneiderin", question=True)  # at "what should I call you?": the name
+    assert driver.current_question() == "age_group"
+    replies = driver.send("Landwirtschaft", question=True)
+    assert translate("de", MSG_CHOOSE) in [r["text"] for r in replies]
+    assert driver.current_question() == "age_group"
+
+
 def domain_text(response: str) -> str:
     domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
-    return str(domain["responses"][response][0]["custom"]["text"])
+    return as_sent(str(domain["responses"][response][0]["custom"]["text"]))
 
 
 def test_skip_by_button_and_by_words(stack: Stack) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from bot.i18n_extract import as_sent
 from bot.rendering import (
     CALLBACK_DATA_MAX_BYTES,
     MESSAGE_MAX_CHARS,
@@ -126,7 +127,7 @@ def test_the_consent_question_states_the_configured_retention_periods(
 def _domain_texts() -> list[str]:
     domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
     return [
-        variant["custom"]["text"]
+        as_sent(variant["custom"]["text"])
         for variants in domain["responses"].values()
         for variant in variants
         if "custom" in variant and "text" in variant["custom"]
