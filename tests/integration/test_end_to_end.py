@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select, text
 
 from bot.conversation import MSG_UNSUPPORTED_INPUT
 from bot.i18n import translate
-from bot.i18n_extract import as_sent
 from core.languages import CHAT_LANGUAGES, native_name
-from core.settings import PROJECT_ROOT
 from storage.hashing import subject_hash
 from storage.models import IntakeStart, Participant, Profile
+from tests.support.domain import domain_text
 from tests.support.stack import Stack
 from tests.support.telegram_standin import callback_update, sticker_update, text_update
 
 pytestmark = pytest.mark.integration
-
-
-@cache
-def domain_text(response: str) -> str:
-    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
-    return as_sent(str(domain["responses"][response][0]["custom"]["text"]))
 
 
 def buttons(message: dict[str, Any]) -> dict[str, str]:

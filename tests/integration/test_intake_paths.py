@@ -9,7 +9,6 @@ import sqlite3
 from typing import Any
 
 import pytest
-import yaml
 from sqlalchemy import select
 
 from actions.intake import (
@@ -25,13 +24,12 @@ from actions.intake import (
 from actions.privacy import MSG_ASK_DELETE, MSG_DELETED, MSG_NOT_DELETED
 from actions.questions import BY_SLOT, SKIPPED, SUMMARY_CONFIRM
 from bot.conversation import MSG_EDITED, MSG_OLD_BUTTON, MSG_UNSUPPORTED_INPUT
-from bot.i18n_extract import as_sent
 from bot.rendering import notice
 from core.i18n import translate
-from core.settings import PROJECT_ROOT
 from storage.hashing import subject_hash
 from storage.models import Participant, Profile
 from storage.voice import read_voice
+from tests.support.domain import domain_text
 from tests.support.intake_answers import full_answers
 from tests.support.intake_driver import IntakeDriver, Tap, Type, Voice, buttons
 from tests.support.stack import Stack
@@ -155,11 +153,6 @@ def test_a_word_that_is_no_choice_at_a_choice_question_asks_for_a_choice(stack: 
     replies = driver.send("Landwirtschaft", question=True)
     assert translate("de", MSG_CHOOSE) in [r["text"] for r in replies]
     assert driver.current_question() == "age_group"
-
-
-def domain_text(response: str) -> str:
-    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
-    return as_sent(str(domain["responses"][response][0]["custom"]["text"]))
 
 
 def test_skip_by_button_and_by_words(stack: Stack) -> None:

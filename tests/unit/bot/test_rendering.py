@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 
-from bot.i18n_extract import as_sent
 from bot.rendering import (
     CALLBACK_DATA_MAX_BYTES,
     MESSAGE_MAX_CHARS,
@@ -16,7 +14,8 @@ from bot.rendering import (
 )
 from core.i18n import translate
 from core.languages import CHAT_LANGUAGES, native_name
-from core.settings import PROJECT_ROOT, get_settings
+from core.settings import get_settings
+from tests.support.domain import domain_text
 
 CONSENT = "More information"
 
@@ -112,23 +111,9 @@ def test_the_consent_question_states_the_configured_retention_periods(
     try:
         [message] = render_response({"custom": {"lang": "en", "text": consent}}, "en")
         assert message.text == "We delete your answers 90 days after your coaching ends."
-        domain_consent = next(
-            text
-            for text in _domain_texts()
-            if text.startswith("Before we start") and "{retention_draft_days}" in text
-        )
+        domain_consent = domain_text("utter_ask_consent")
         for lang in CHAT_LANGUAGES:
             [message] = render_response({"custom": {"lang": lang, "text": domain_consent}}, "en")
             assert "90" in message.text and "14" in message.text and "{" not in message.text, lang
     finally:
         get_settings.cache_clear()
-
-
-def _domain_texts() -> list[str]:
-    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
-    return [
-        as_sent(variant["custom"]["text"])
-        for variants in domain["responses"].values()
-        for variant in variants
-        if "custom" in variant and "text" in variant["custom"]
-    ]
